@@ -1,0 +1,43 @@
+/* The command-line layer: global options, dispatch and output helpers.
+ * Only parsing, dispatch and printing live in cli/; protocol logic lives in
+ * the modules. Each command returns its exit code (DESIGN.md). */
+#ifndef MC_CLI_H
+#define MC_CLI_H
+
+#include <jansson.h>
+
+enum {
+	MC_EXIT_OK = 0,
+	MC_EXIT_WARNING = 1,
+	MC_EXIT_CRITICAL = 2,
+	MC_EXIT_UNKNOWN = 3,       /* bad usage, bad config, cannot tell */
+};
+
+struct mc_cli {
+	const char *config_path;   /* -c, $MAILCANARY_CONFIG, or the default */
+	int json;                  /* --json */
+	const char *dns_server;    /* --dns-server HOST[:PORT], or NULL */
+	int verbose;               /* -v, repeatable */
+};
+
+/* A command: argv[0] is the command name; options after it are its own. */
+typedef int (*mc_cmd_fn)(const struct mc_cli *cli, int argc, char **argv);
+
+/* Prints "mailcanary: <message>" to stderr and returns MC_EXIT_UNKNOWN. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints doc as one JSON document on stdout (compact, newline) and releases
+ * the reference. Returns 0, or -1 if it could not be written. */
+int cli_print_json(json_t *doc);
+
+/* Reads a whole file ("-" = stdin) up to limit bytes. Returns a new buffer
+ * the caller frees, with its length in *len, or NULL after printing why. */
+char *cli_read_file(const char *path, size_t limit, size_t *len);
+
+/* Each command lives in cli/cmd_<name>.c. */
+int cmd_probe(const struct mc_cli *cli, int argc, char **argv);
+int cmd_hops(const struct mc_cli *cli, int argc, char **argv);
+int cmd_dsn(const struct mc_cli *cli, int argc, char **argv);
+int cmd_spf(const struct mc_cli *cli, int argc, char **argv);
+
+#endif

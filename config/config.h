@@ -1,0 +1,94 @@
+/* The one parsed and validated configuration (DESIGN.md "Config"): INI via
+ * libinih, then one validation pass. No other module reads the config file
+ * or the environment; they receive these structs. Secrets are loaded from
+ * password_file / $CREDENTIALS_DIRECTORY and held only in memory. */
+#ifndef MC_CONFIG_H
+#define MC_CONFIG_H
+
+#include <stddef.h>
+
+#include "mc_err.h"
+
+enum mc_tls_mode {
+	MC_TLS_STARTTLS = 0,   /* default: STARTTLS required, never downgraded */
+	MC_TLS_IMPLICIT,       /* TLS from the first byte (port 465, imaps) */
+	MC_TLS_NONE,           /* explicitly configured cleartext */
+};
+
+struct mc_relay {
+	char *name;
+	char *host;
+	int port;                  /* default 587, 465 for tls = tls */
+	enum mc_tls_mode tls;
+	char *ca_file;             /* NULL: system store */
+	int tls_verify;            /* 1 unless tls_verify = no */
+	char *user;                /* NULL: no AUTH */
+	char *password;            /* loaded secret; never printed */
+	char *helo;                /* NULL: system host name */
+	double timeout;            /* seconds per SMTP stage, default 30 */
+	int line;                  /* where the section starts */
+};
+
+struct mc_mailbox {
+	char *name;
+	char *url;                 /* imap[s]://host[:port]/FOLDER */
+	char *ca_file;
+	int tls_verify;
+	char *user;
+	char *password;
+	char **junk_folders;       /* NULL-terminated; may be empty */
+	size_t n_junk;
+	int bounce_mailbox;
+	int keep;                  /* 1: do not expunge found probes */
+	double timeout;            /* seconds for connect/commands, default 30 */
+	int line;
+};
+
+struct mc_route {
+	char *name;
+	struct mc_relay *relay;    /* borrowed from the config */
+	char *from;
+	char *to;
+	struct mc_mailbox *mailbox;
+	struct mc_mailbox *bounces; /* NULL if none */
+	int interval;              /* seconds, default 300 */
+	int warn;                  /* seconds, default 120 */
+	int crit;                  /* seconds, default 900 */
+	char *dkim_selector;
+	char **alerts;             /* NULL-terminated names of [alert] sections */
+	size_t n_alerts;
+	int line;
+};
+
+struct mc_config {
+	char *path;
+	char *state_dir;
+	char *metrics_file;
+	int retention_days;
+	double dns_timeout;        /* seconds per DNS try, default 5 */
+	int dns_tries;             /* default 2 */
+	struct mc_relay *relays;
+	size_t n_relays;
+	struct mc_mailbox *mailboxes;
+	size_t n_mailboxes;
+	struct mc_route *routes;
+	size_t n_routes;
+	/* Sections owned by later modules ([check], [alert]) are added here. */
+};
+
+/* Parses and validates path. On error returns NULL and fills err with
+ * "path:line: message" (component CONFIG). The caller frees the result with
+ * config_free(). */
+struct mc_config *config_load(const char *path, struct mc_err *err);
+
+/* Same, from a string (tests); name stands in for the path in messages.
+ * secrets_dir, if not NULL, stands in for $CREDENTIALS_DIRECTORY. */
+struct mc_config *config_load_string(const char *text, const char *name,
+				     const char *secrets_dir,
+				     struct mc_err *err);
+
+void config_free(struct mc_config *cfg);
+
+struct mc_route *config_route(const struct mc_config *cfg, const char *name);
+
+#endif
