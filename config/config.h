@@ -24,6 +24,7 @@ struct mc_relay {
 	int tls_verify;            /* 1 unless tls_verify = no */
 	char *user;                /* NULL: no AUTH */
 	char *password;            /* loaded secret; never printed */
+	char *password_file;       /* where it came from, if a file */
 	char *helo;                /* NULL: system host name */
 	double timeout;            /* seconds per SMTP stage, default 30 */
 	int line;                  /* where the section starts */
@@ -32,10 +33,15 @@ struct mc_relay {
 struct mc_mailbox {
 	char *name;
 	char *url;                 /* imap[s]://host[:port]/FOLDER */
+	char *host;                /* parsed from url; IPv6 without brackets */
+	int port;                  /* default 143 (imap), 993 (imaps) */
+	char *folder;              /* decoded from url; default INBOX */
+	enum mc_tls_mode tls;      /* imap: STARTTLS, imaps: IMPLICIT */
 	char *ca_file;
 	int tls_verify;
 	char *user;
-	char *password;
+	char *password;            /* loaded secret; never printed */
+	char *password_file;
 	char **junk_folders;       /* NULL-terminated; may be empty */
 	size_t n_junk;
 	int bounce_mailbox;

@@ -1,0 +1,318 @@
+/* config/: parsing, validation, secrets, and the file:line of each error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "config/config_value.h"
+
+static char tmpdir[] = "/tmp/mc-test-config-XXXXXX";
+
+static const char *write_file(const char *name, const char *text, mode_t mode)
+{
+	static char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	return path;
+}
+
+static const char *base(void)
+{
+	static char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "[global]\n"
+		 "state_dir = /tmp/x\n"
+		 "\n"
+		 "[relay \"corp\"]\n"
+		 "host = 127.0.0.2\n"
+		 "port = 10587\n"
+		 "tls = starttls   ; never downgraded\n"
+		 "user = probe@src.test\n"
+		 "password_file = %s/probe.pass\n"
+		 "[mailbox \"box\"]\n"
+		 "url = imaps://[::1]:10993/Mail%%2FIn\n"
+		 "user = canary@dest.test\n"
+		 "password = inline-secret\n"
+		 "junk_folders = Junk, Spam ,, \n"
+		 "[route \"r1\"]\n"
+		 "relay = corp\n"
+		 "mailbox = box\n"
+		 "from = a@src.test\n"
+		 "to = canary@dest.test\n"
+		 "warn = 1m\n"
+		 "crit = 2h\n",
+		 tmpdir);
+	return text;
+}
+
+static struct mc_config *load_text(const char *text, struct mc_err *err)
+{
+	return config_load_string(text, "t.conf", NULL, err);
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+	struct mc_err err;
+	struct mc_config *cfg = load_text(text, &err);
+
+	assert_null(cfg);
+	assert_int_equal(err.component, MC_COMP_CONFIG);
+	if (!strstr(err.msg, needle))
+		fail_msg("expected '%s' in '%s'", needle, err.msg);
+}
+
+static void test_valid(void **state)
+{
+	struct mc_err err;
+	struct mc_config *cfg;
+	struct mc_route *r;
+
+	(void)state;
+	cfg = load_text(base(), &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_string_equal(cfg->state_dir, "/tmp/x");
+	assert_int_equal(cfg->retention_days, 60);
+	assert_int_equal(cfg->n_relays, 1);
+	assert_int_equal(cfg->relays[0].port, 10587);
+	assert_int_equal(cfg->relays[0].tls, MC_TLS_STARTTLS);
+	assert_string_equal(cfg->relays[0].password, "s3cret");
+	assert_int_equal(cfg->relays[0].tls_verify, 1);
+	assert_string_equal(cfg->mailboxes[0].host, "::1");
+	assert_int_equal(cfg->mailboxes[0].port, 10993);
+	assert_string_equal(cfg->mailboxes[0].folder, "Mail/In");
+	assert_int_equal(cfg->mailboxes[0].tls, MC_TLS_IMPLICIT);
+	assert_int_equal(cfg->mailboxes[0].n_junk, 2);
+	assert_string_equal(cfg->mailboxes[0].junk_folders[1], "Spam");
+	assert_null(cfg->mailboxes[0].junk_folders[2]);
+	r = config_route(cfg, "r1");
+	assert_non_null(r);
+	assert_ptr_equal(r->relay, &cfg->relays[0]);
+	assert_ptr_equal(r->mailbox, &cfg->mailboxes[0]);
+	assert_null(r->bounces);
+	assert_int_equal(r->warn, 60);
+	assert_int_equal(r->crit, 7200);
+	assert_int_equal(r->interval, 300);
+	assert_null(config_route(cfg, "nope"));
+	config_free(cfg);
+	config_free(NULL);
+}
+
+static void test_errors_name_line(void **state)
+{
+	char text[4096];
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s%s", base(), "colour = blue\n");
+	expect_error(text, "t.conf:22: unknown key 'colour' in [route]");
+	expect_error("[relay \"a\"]\nhost = h\n[frob \"x\"]\n",
+		     "t.conf:3: unknown section type 'frob'");
+	expect_error("[relay \"a\"]\nhost = h\n[relay \"a\"]\nhost = i\n",
+		     "t.conf:3: relay \"a\" is defined twice");
+	expect_error("[relay \"a\"]\nhost = h\nhost = i\n",
+		     "t.conf:3: host: key given twice");
+	expect_error("[relay]\nhost = h\n", "t.conf:1: section [relay] needs a name");
+	expect_error("[relay \"a b\"]\nhost = h\n", "t.conf:1: section [relay] needs a name");
+	expect_error("host = h\n", "t.conf:1: host: key outside a section");
+	expect_error("[relay \"a\"]\nport = 99999\nhost = h\n",
+		     "t.conf:2: port: 99999 is out of range");
+	expect_error("[relay \"a\"]\nport = 25x\n", "t.conf:2: port: expected a whole number");
+	expect_error("[relay \"a\"]\ntls = maybe\n", "t.conf:2: tls: expected starttls, tls or none");
+	expect_error("[relay \"a\"]\ntls_verify = perhaps\n", "t.conf:2: tls_verify: expected yes or no");
+	expect_error("[relay \"a\"]\nport = 25\n", "t.conf:1: relay \"a\": host is required");
+	expect_error("[relay \"a\"]\nhost = h\nthis is not ini\n", "t.conf:3: syntax error");
+	expect_error("[global]\nretention_days = 0\n", "t.conf:2: retention_days: 0 is out of range");
+	expect_error("[mailbox \"m\"]\nurl = pop3://h/\nuser = u\npassword = p\n",
+		     "t.conf:1: mailbox \"m\": url: expected imap://");
+	expect_error("[mailbox \"m\"]\nurl = imap://u@h/\nuser = u\npassword = p\n",
+		     "put the user in 'user'");
+	expect_error("[mailbox \"m\"]\nurl = imap://h:0/\nuser = u\npassword = p\n", "bad port");
+	expect_error("[mailbox \"m\"]\nurl = imap://h/a%00b\nuser = u\npassword = p\n", "bad %-escape");
+	expect_error("[mailbox \"m\"]\nurl = imap://h/\npassword = p\n", "user is required");
+	expect_error("[mailbox \"m\"]\nurl = imap://h/\nuser = u\n",
+		     "mailbox \"m\": user is set but there is no password_file (nor $CREDENTIALS_DIRECTORY/m)");
+}
+
+static void test_route_references(void **state)
+{
+	(void)state;
+	expect_error("[mailbox \"m\"]\nurl = imap://h/\nuser = u\npassword = p\n"
+		     "[route \"r\"]\nmailbox = m\nrelay = nowhere\nfrom = a@b\nto = c@d\n",
+		     "t.conf:7: route \"r\": relay \"nowhere\" is not defined");
+	expect_error("[relay \"x\"]\nhost = h\n[route \"r\"]\nrelay = x\nmailbox = m\n",
+		     "t.conf:5: route \"r\": mailbox \"m\" is not defined");
+	expect_error("[relay \"x\"]\nhost = h\n[mailbox \"m\"]\nurl = imap://h/\nuser = u\npassword = p\n"
+		     "[route \"r\"]\nrelay = x\nmailbox = m\nbounces = b\n",
+		     "t.conf:10: route \"r\": bounces mailbox \"b\" is not defined");
+	expect_error("[relay \"x\"]\nhost = h\n[mailbox \"m\"]\nurl = imap://h/\nuser = u\npassword = p\n"
+		     "[route \"r\"]\nrelay = x\nmailbox = m\nfrom = not-an-address\nto = c@d\n",
+		     "t.conf:7: route \"r\": from must be an address");
+	expect_error("[relay \"x\"]\nhost = h\n[mailbox \"m\"]\nurl = imap://h/\nuser = u\npassword = p\n"
+		     "[route \"r\"]\nrelay = x\nmailbox = m\nfrom = a@b\nto = c@d\nwarn = 10m\ncrit = 5m\n",
+		     "warn (600 s) must be less than crit (300 s)");
+	expect_error("[relay \"x\"]\nhost = h\n[mailbox \"m\"]\nurl = imap://h/\nuser = u\npassword = p\n"
+		     "[route \"r\"]\nrelay = x\nmailbox = m\nfrom = a@b\nto = c@d\nalert = pager\n",
+		     "alert \"pager\" is not defined");
+	expect_error("[route \"r\"]\ninterval = 5\n", "t.conf:2: interval: 5 is out of range");
+	expect_error("[route \"r\"]\ninterval = 5w\n", "expected seconds, or a number with unit");
+}
+
+static void test_empty_section_is_validated(void **state)
+{
+	(void)state;
+	expect_error("[relay \"a\"]\n", "t.conf:1: relay \"a\": host is required");
+}
+
+static void test_long_line(void **state)
+{
+	char text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text), "[relay \"a\"]\nhost = %0400d\n", 7);
+	expect_error(text, "t.conf:2: line longer than");
+}
+
+static void test_secrets(void **state)
+{
+	struct mc_err err;
+	struct mc_config *cfg;
+	const char *path;
+	char dir[600];
+
+	(void)state;
+	/* Inline secret in a group-readable file is refused ... */
+	path = write_file("open.conf", base(), 0644);
+	assert_null(config_load(path, &err));
+	assert_non_null(strstr(err.msg, "open.conf:13: password: refusing an inline secret"));
+	/* ... and accepted in a 0600 one. */
+	path = write_file("closed.conf", base(), 0600);
+	cfg = config_load(path, &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_string_equal(cfg->mailboxes[0].password, "inline-secret");
+	config_free(cfg);
+
+	/* A password file readable by others is refused. */
+	write_file("probe.pass", "s3cret\n", 0644);
+	assert_null(load_text(base(), &err));
+	assert_non_null(strstr(err.msg, "probe.pass is readable by others"));
+	write_file("probe.pass", "", 0600);
+	assert_null(load_text(base(), &err));
+	assert_non_null(strstr(err.msg, "must hold one non-empty line"));
+	write_file("probe.pass", "s3cret\n", 0600);
+
+	/* $CREDENTIALS_DIRECTORY/<section name> */
+	snprintf(dir, sizeof(dir), "%s", tmpdir);
+	write_file("m", "from-credentials\r\n", 0600);
+	cfg = config_load_string("[mailbox \"m\"]\nurl = imap://h/\nuser = u\n",
+				 "t.conf", dir, &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_string_equal(cfg->mailboxes[0].password, "from-credentials");
+	config_free(cfg);
+
+	assert_null(config_load_string("[mailbox \"m\"]\nurl = imap://h/\nuser = u\npassword_file = /nonexistent/x\n",
+				       "t.conf", NULL, &err));
+	assert_non_null(strstr(err.msg, "t.conf:1: mailbox \"m\": cannot read password file /nonexistent/x"));
+	assert_null(config_load("/nonexistent.conf", &err));
+	assert_non_null(strstr(err.msg, "/nonexistent.conf: cannot open"));
+}
+
+static void test_secret_not_in_errors(void **state)
+{
+	struct mc_err err;
+
+	(void)state;
+	assert_null(load_text("[relay \"a\"]\nhost = h\npassword = hunter2\n", &err));
+	assert_null(strstr(err.msg, "hunter2"));
+	assert_non_null(strstr(err.msg, "a password needs a user"));
+}
+
+static void test_values(void **state)
+{
+	long v;
+	size_t n;
+	char **l;
+	char *host, *folder;
+	int port;
+	enum mc_tls_mode tls;
+
+	(void)state;
+	assert_null(config_value_duration("90", &v));
+	assert_int_equal(v, 90);
+	assert_null(config_value_duration("2d", &v));
+	assert_int_equal(v, 172800);
+	assert_non_null(config_value_duration("", &v));
+	assert_non_null(config_value_duration("-5", &v));
+	assert_non_null(config_value_duration("99999999999999999999", &v));
+	assert_int_equal(config_value_bool("On"), 1);
+	assert_int_equal(config_value_bool("0"), 0);
+	assert_int_equal(config_value_bool("y"), -1);
+	l = config_value_list("", &n);
+	assert_int_equal(n, 0);
+	assert_null(l[0]);
+	config_value_list_free(l);
+	assert_int_equal(config_value_address("a@b.c"), 0);
+	assert_int_equal(config_value_address("@b"), -1);
+	assert_int_equal(config_value_address("a b@c"), -1);
+	assert_int_equal(config_value_address("a@"), -1);
+	assert_null(config_value_imap_url("imap://mail.example", &host, &port, &folder, &tls));
+	assert_string_equal(host, "mail.example");
+	assert_string_equal(folder, "INBOX");
+	assert_int_equal(port, 143);
+	assert_int_equal(tls, MC_TLS_STARTTLS);
+	free(host);
+	free(folder);
+	assert_non_null(config_value_imap_url("imap://[::1/x", &host, &port, &folder, &tls));
+	assert_non_null(config_value_imap_url("imap:///x", &host, &port, &folder, &tls));
+	assert_non_null(config_value_imap_url("imap://h/x?y", &host, &port, &folder, &tls));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	write_file("probe.pass", "s3cret\n", 0600);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_errors_name_line),
+		cmocka_unit_test(test_route_references),
+		cmocka_unit_test(test_empty_section_is_validated),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_secret_not_in_errors),
+		cmocka_unit_test(test_values),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}
