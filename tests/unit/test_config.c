@@ -283,6 +283,18 @@ static void test_values(void **state)
 	assert_non_null(config_value_imap_url("imap://h/x?y", &host, &port, &folder, &tls));
 }
 
+/* Every key of the shipped example is valid: loading it stops only at its
+ * (absent) password files. */
+static void test_example_config(void **state)
+{
+	struct mc_err err;
+
+	(void)state;
+	assert_null(config_load("config/mailcanary.conf.example", &err));
+	if (!strstr(err.msg, "cannot read password file /etc/mailcanary/corp.pass"))
+		fail_msg("%s", err.msg);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -312,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_secret_not_in_errors),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_example_config),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
