@@ -222,6 +222,12 @@ static int parse_fetch(struct cursor *c, struct imap_resp *r)
 				return -1;
 			r->header = v;
 			r->header_len = vl;
+		} else if ((nl == 6 && strncasecmp(name, "BODY[]", 6) == 0) ||
+			   (nl == 6 && strncasecmp(name, "RFC822", 6) == 0)) {
+			if (string_value(c, &v, &vl))
+				return -1;
+			r->body = v;
+			r->body_len = vl;
 		} else if (skip_value(c, 0)) {
 			return -1;
 		}

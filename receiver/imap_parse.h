@@ -48,6 +48,8 @@ struct imap_resp {
 	double internaldate;            /* epoch seconds */
 	const char *header;             /* BODY[HEADER] literal */
 	size_t header_len;
+	const char *body;               /* BODY[] literal: the whole message */
+	size_t body_len;
 };
 
 /* Length of the first complete response in p[0..n) (its lines and any

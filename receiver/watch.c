@@ -33,9 +33,15 @@ enum watch_state {
 	W_FAILED,
 };
 
+enum watch_kind {
+	WATCH_PROBES,   /* looks for probes by their header */
+	WATCH_BOUNCES,  /* looks for DSNs naming a probe ID anywhere */
+};
+
 struct watch {
 	const struct mc_mailbox *mb;
 	const char *folder;
+	enum watch_kind kind;
 	int junk;
 	struct mc_imap *imap;
 	enum watch_state state;
@@ -52,33 +58,48 @@ struct watch {
 };
 
 struct mc_waiter {
+	waiter_dsn_fn on_dsn;
+	void *dsn_arg;
 	struct watch watches[WATCH_MAX];
 	size_t n_watches;
 	struct mc_arrival *arrivals[ARRIVALS_MAX];
 	size_t n_arrivals;
 };
 
-struct mc_waiter *waiter_new(void)
+struct mc_waiter *waiter_new(waiter_dsn_fn on_dsn, void *dsn_arg)
 {
-	return calloc(1, sizeof(struct mc_waiter));
+	struct mc_waiter *w = calloc(1, sizeof(struct mc_waiter));
+
+	if (w) {
+		w->on_dsn = on_dsn;
+		w->dsn_arg = dsn_arg;
+	}
+	return w;
 }
 
 static int resolved(const struct mc_arrival *a)
 {
-	return a->found || a->cancelled || a->err.code;
+	return a->found || a->dsn_final || a->cancelled || a->err.code;
+}
+
+/* Does this watch look out for arrival a? */
+static int watches_for(const struct watch *wt, const struct mc_arrival *a)
+{
+	return wt->kind == WATCH_PROBES ? a->mailbox == wt->mb
+					: a->bounces == wt->mb;
 }
 
 static int add_watch(struct mc_waiter *w, const struct mc_mailbox *mb,
-		     const char *folder, int junk)
+		     const char *folder, enum watch_kind kind, int junk)
 {
 	for (size_t i = 0; i < w->n_watches; i++)
-		if (w->watches[i].mb == mb &&
+		if (w->watches[i].mb == mb && w->watches[i].kind == kind &&
 		    strcmp(w->watches[i].folder, folder) == 0)
 			return 0;
 	if (w->n_watches >= WATCH_MAX)
 		return -1;
 	w->watches[w->n_watches++] = (struct watch){
-		.mb = mb, .folder = folder, .junk = junk,
+		.mb = mb, .folder = folder, .kind = kind, .junk = junk,
 	};
 	return 0;
 }
@@ -87,11 +108,16 @@ int waiter_add(struct mc_waiter *w, struct mc_arrival *a)
 {
 	const struct mc_mailbox *mb = a->mailbox;
 
-	if (w->n_arrivals >= ARRIVALS_MAX || add_watch(w, mb, mb->folder, 0))
+	if (w->n_arrivals >= ARRIVALS_MAX ||
+	    add_watch(w, mb, mb->folder, WATCH_PROBES, 0))
 		return -1;
 	for (size_t i = 0; i < mb->n_junk; i++)
-		if (add_watch(w, mb, mb->junk_folders[i], 1))
+		if (add_watch(w, mb, mb->junk_folders[i], WATCH_PROBES, 1))
 			return -1;
+	if (a->bounces && (!w->on_dsn ||
+			   add_watch(w, a->bounces, a->bounces->folder,
+				     WATCH_BOUNCES, 0)))
+		return -1;
 	a->internaldate = NAN;
 	w->arrivals[w->n_arrivals++] = a;
 	return 0;
@@ -106,10 +132,12 @@ static void watch_fail(struct mc_waiter *w, struct watch *wt,
 	wt->imap = NULL;
 	for (size_t i = 0; i < w->n_arrivals; i++) {
 		struct mc_arrival *a = w->arrivals[i];
-		if (a->mailbox == wt->mb && !resolved(a)) {
+		if (watches_for(wt, a) && !resolved(a)) {
 			a->err = *err;
 			if (wt->junk)
 				mc_err_prefix(&a->err, "junk folder %s", wt->folder);
+			else if (wt->kind == WATCH_BOUNCES)
+				mc_err_prefix(&a->err, "bounce mailbox");
 		}
 	}
 }
@@ -117,8 +145,7 @@ static void watch_fail(struct mc_waiter *w, struct watch *wt,
 static int watch_wanted(const struct mc_waiter *w, const struct watch *wt)
 {
 	for (size_t i = 0; i < w->n_arrivals; i++)
-		if (w->arrivals[i]->mailbox == wt->mb &&
-		    !resolved(w->arrivals[i]))
+		if (watches_for(wt, w->arrivals[i]) && !resolved(w->arrivals[i]))
 			return 1;
 	return 0;
 }
@@ -202,10 +229,14 @@ static void start_search(struct mc_waiter *w, struct watch *wt)
 	for (size_t i = 0; i < w->n_arrivals && n < SEARCH_IDS_MAX; i++) {
 		struct mc_arrival *a = w->arrivals[i];
 		char q[WATCH_ID_MAX + 4];
-		if (a->mailbox != wt->mb || resolved(a) ||
+		if (!watches_for(wt, a) || resolved(a) ||
 		    imap_quote(a->id, q, sizeof(q)))
 			continue;
-		mc_buf_printf(&keys, " HEADER X-Mailcanary-Probe %s", q);
+		/* A DSN returns the probe's headers inside its body. */
+		if (wt->kind == WATCH_PROBES)
+			mc_buf_printf(&keys, " HEADER X-Mailcanary-Probe %s", q);
+		else
+			mc_buf_printf(&keys, " TEXT %s", q);
 		n++;
 	}
 	wt->need_search = 0;
@@ -243,18 +274,45 @@ static void start_uid_command(struct mc_waiter *w, struct watch *wt,
 	mc_buf_free(&cmd);
 }
 
+/* A message in a bounce mailbox: hand it to the caller for every probe
+ * whose ID it names (IDs are 128-bit random, so a match is no accident). */
+static void on_fetch_bounce(struct mc_waiter *w, struct watch *wt,
+			    const struct imap_resp *r)
+{
+	int named = 0;
+
+	if (!r->has_uid || !r->body)
+		return;
+	for (size_t i = 0; i < w->n_arrivals; i++) {
+		struct mc_arrival *a = w->arrivals[i];
+		if (!watches_for(wt, a) || resolved(a) ||
+		    !memmem(r->body, r->body_len, a->id, strlen(a->id)))
+			continue;
+		named = 1;
+		a->dsn_count++;
+		if (w->on_dsn(w->dsn_arg, a, r->body, r->body_len))
+			a->dsn_final = 1;
+	}
+	if (named && wt->n_matched < FOUND_UIDS_MAX)
+		wt->matched[wt->n_matched++] = r->uid;
+}
+
 static void on_fetch(struct mc_waiter *w, struct watch *wt,
 		     const struct imap_resp *r)
 {
 	char id[WATCH_ID_MAX];
 
+	if (wt->kind == WATCH_BOUNCES) {
+		on_fetch_bounce(w, wt, r);
+		return;
+	}
 	if (!r->has_uid || !r->header ||
 	    watch_header_field(r->header, r->header_len, "X-Mailcanary-Probe",
 			       id, sizeof(id)))
 		return;
 	for (size_t i = 0; i < w->n_arrivals; i++) {
 		struct mc_arrival *a = w->arrivals[i];
-		if (a->mailbox != wt->mb || strcmp(a->id, id) != 0)
+		if (!watches_for(wt, a) || strcmp(a->id, id) != 0)
 			continue;
 		if (wt->n_matched < FOUND_UIDS_MAX)
 			wt->matched[wt->n_matched++] = r->uid;
@@ -299,7 +357,9 @@ static void on_done(struct mc_waiter *w, struct watch *wt,
 		}
 		wt->n_matched = 0;
 		start_uid_command(w, wt, W_FETCH, "FETCH", wt->uids, wt->n_uids,
-				  " (UID INTERNALDATE BODY.PEEK[HEADER])");
+				  wt->kind == WATCH_PROBES
+					  ? " (UID INTERNALDATE BODY.PEEK[HEADER])"
+					  : " (UID BODY.PEEK[])");
 		break;
 	case W_FETCH:
 		if (wt->n_matched == 0 || wt->mb->keep) {

@@ -19,6 +19,7 @@
 struct mc_arrival {
 	char id[WATCH_ID_MAX];
 	const struct mc_mailbox *mailbox;     /* borrowed */
+	const struct mc_mailbox *bounces;     /* borrowed; NULL: none */
 	double deadline;                      /* monotonic seconds */
 	int cancelled;                        /* set by the caller: stop */
 	/* results */
@@ -31,19 +32,29 @@ struct mc_arrival {
 	char *header;                         /* its header block, owned */
 	size_t header_len;
 	int idle;                             /* noticed through IDLE push */
+	int dsn_final;                        /* a DSN ended the wait */
+	unsigned dsn_count;                   /* DSNs seen for it */
 	struct mc_err err;                    /* set if a watch of its mailbox
 						 failed (connect, TLS, auth) */
 };
 
 struct mc_waiter;
 
-/* Returns a new waiter the caller frees with waiter_free(), or NULL. */
-struct mc_waiter *waiter_new(void);
+/* Called for each message in a bounce mailbox that names a's probe ID
+ * (msg borrowed for the call). Returns 1 if it ends the wait for a (a
+ * failure), 0 if not (a delay notice: the probe may still arrive). */
+typedef int (*waiter_dsn_fn)(void *arg, struct mc_arrival *a,
+			     const char *msg, size_t len);
+
+/* Returns a new waiter the caller frees with waiter_free(), or NULL.
+ * on_dsn may be NULL when no arrival has a bounces mailbox. */
+struct mc_waiter *waiter_new(waiter_dsn_fn on_dsn, void *dsn_arg);
 
 /* Adds a borrowed arrival (its id and mailbox set). Returns 0 or -1. */
 int waiter_add(struct mc_waiter *w, struct mc_arrival *a);
 
-/* Opens every watch (each distinct mailbox's folder and junk folders),
+/* Opens every watch (each distinct mailbox's folder and junk folders, and
+ * each bounce mailbox's folder),
  * selects the folder and checks once for arrivals already there. A watch
  * that cannot be opened sets err on its arrivals. Blocks for at most the
  * mailboxes' timeouts. Returns the number of watches that failed. */

@@ -105,6 +105,12 @@ static void test_fetch(void **state)
 	assert_int_equal(imap_resp_parse("* 1 FETCH (INTERNALDATE \"bogus\")\r\n", 34, &r), -1);
 	r = parse_ok("* 1 FETCH (UID 9 BODY[HEADER] NIL)\r\n");
 	assert_null(r.header);
+	r = parse_ok("* 2 FETCH (UID 10 BODY[] {4}\r\nab\r\n)\r\n");
+	assert_int_equal(r.body_len, 4);
+	assert_memory_equal(r.body, "ab\r\n", 4);
+	r = parse_ok("* 2 FETCH (BODY[] \"x\\\"y\" UID 11)\r\n");
+	assert_int_equal(r.uid, 11);
+	assert_int_equal(r.body_len, 4);
 }
 
 static void test_search_and_dates(void **state)
