@@ -163,8 +163,10 @@ static int part_bytes(struct mc_dsn *d, GMimeObject *o, char **buf, size_t *len)
 		   (content = g_mime_part_get_content((GMimePart *)o))) {
 		g_mime_data_wrapper_write_to_stream(content, mem);
 		ba = g_mime_stream_mem_get_byte_array((GMimeStreamMem *)mem);
-		src = (const char *)ba->data;
-		n = ba->len;
+		if (ba->data) {    /* NULL when the part is empty */
+			src = (const char *)ba->data;
+			n = ba->len;
+		}
 	}
 	if (n > DSN_MAX_TEXT) {
 		n = DSN_MAX_TEXT;
@@ -402,10 +404,11 @@ int dsn_parse(const char *p, size_t n, struct mc_dsn **out,
 	GMimeMessage *msg = NULL;
 	int rc = -1;
 
+	if (out)
+		*out = NULL;
 	if (!out || (!p && n))
 		return mc_err_set(err, -1, MC_COMP_INTERNAL,
 				  "dsn_parse: no output or no input");
-	*out = NULL;
 	dsn_init();
 	d = calloc(1, sizeof(*d));
 	if (!d)

@@ -288,14 +288,16 @@ void dsn_collapse_reply(char *s)
 			    (i + 4 + stlen < n && s[i + 4 + stlen] != ' '))
 				continue;
 			cut = 4 + stlen;
-		} else if (s[i + 3] == '-')
-			cut = 4;
-		else
-			continue;
-		/* drop the space before the prefix and the prefix itself */
-		memmove(s + i - 1, s + i + cut, n - (i + cut) + 1);
-		n -= cut + 1;
-		i--;
+			/* drop the space before the prefix and the prefix;
+			 * the space after it stays */
+			memmove(s + i - 1, s + i + cut, n - (i + cut) + 1);
+			n -= cut + 1;
+			i--;
+		} else if (s[i + 3] == '-') {
+			/* "451-" runs into the next word: keep the space before */
+			memmove(s + i, s + i + 4, n - (i + 4) + 1);
+			n -= 4;
+		}
 	}
 	if (s[3] == '-')
 		s[3] = ' ';
