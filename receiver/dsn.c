@@ -19,6 +19,7 @@ struct dsn_walk {
 	bool status_global;
 	GMimeObject *feedback;      /* first message/feedback-report part */
 	bool report_arf;            /* multipart/report; report-type=feedback-report */
+	bool report_dsn;            /* ...; report-type=(global-)delivery-status */
 	GMimeObject *text;          /* first text/plain outside returned messages */
 	GMimeObject *returned[4];   /* returned messages or header blocks */
 	int nreturned;
@@ -110,6 +111,9 @@ static void walk(struct dsn_walk *w, GMimeObject *o, int depth)
 
 			if (rt && g_ascii_strcasecmp(rt, "feedback-report") == 0)
 				w->report_arf = true;
+			if (rt && (g_ascii_strcasecmp(rt, "delivery-status") == 0 ||
+				   g_ascii_strcasecmp(rt, "global-delivery-status") == 0))
+				w->report_dsn = true;
 		}
 		for (int i = 0; i < count && w->parts <= DSN_MAX_PARTS; i++)
 			walk(w, g_mime_multipart_get_part(mp, i), depth + 1);
@@ -358,8 +362,10 @@ static int analyse(struct mc_dsn *d, GMimeMessage *msg)
 		d->kind = DSN_KIND_AUTOREPLY;
 		if (add_autoreply(d, from, subject) < 0)
 			goto out;
-	} else if (dsn_looks_like_bounce(subject, from)) {
-		d->kind = DSN_KIND_NDR;   /* a bounce, in a layout we do not know */
+	} else if (w.report_dsn || dsn_looks_like_bounce(subject, from)) {
+		/* a bounce, in a layout we do not know, or a report that lost
+		 * its status part */
+		d->kind = DSN_KIND_NDR;
 	}
 
 	if (d->kind != DSN_KIND_UNKNOWN) {

@@ -93,16 +93,23 @@ static int exim_block(struct mc_dsn *d, const char *addr, size_t an,
 		size_t tn = len - ind;
 
 		if (dsn_startcase(t, tn, "host ") && !mn) {
-			const char *sp;
+			const char *sp, *err;
 
 			mta = t + 5;
 			mn = tn - 5;
 			sp = memchr(mta, ' ', mn);
 			if (sp)
 				mn = (size_t)(sp - mta);
-			/* the diagnostic starts after the host line */
-			diag = det + pos;
-			diag_n = dn - pos;
+			/* the diagnostic follows the host line, or ends it:
+			 * "host mx.example.test [192.0.2.9]: Connection timed out" */
+			err = dsn_memcase(t, tn, "]: ");
+			if (err) {
+				diag = err + 3;
+				diag_n = dn - (size_t)(diag - det);
+			} else {
+				diag = det + pos;
+				diag_n = dn - pos;
+			}
 		} else if (!have_code && dsn_reply_at(t, tn)) {
 			/* from the reply on: drop Exim's "SMTP error from
 			 * remote mail server after RCPT TO:" lead-in */
@@ -369,8 +376,8 @@ bool dsn_looks_like_bounce(const char *subject, const char *from)
 		"returned to sender", "delayed mail", "delivery delayed",
 	};
 
-	if (from && (dsn_startcase(from, strlen(from), "mailer-daemon@") ||
-		     dsn_startcase(from, strlen(from), "postmaster@")))
+	/* not postmaster@: people write from it too */
+	if (from && dsn_startcase(from, strlen(from), "mailer-daemon@"))
 		return true;
 	for (size_t i = 0; subject && i < sizeof(subjects) / sizeof(subjects[0]); i++)
 		if (dsn_memcase(subject, strlen(subject), subjects[i]))

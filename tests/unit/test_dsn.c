@@ -648,6 +648,15 @@ static void test_ndr_variants(void **state)
 	d = parse_str("From: x@example.test\nSubject: Undeliverable: hello\n\nSomething.\n");
 	assert_int_equal(d->kind, DSN_KIND_NDR);
 	dsn_free(d);
+	d = parse_str("From: postmaster@example.test\nSubject: Welcome\n\nHello.\n");
+	assert_int_equal(d->kind, DSN_KIND_UNKNOWN);
+	dsn_free(d);
+	/* a delivery report whose status part went missing */
+	d = parse_str("Subject: x\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n"
+		      "\n--B\nContent-Type: text/plain\n\nsorry\n--B--\n");
+	assert_int_equal(d->kind, DSN_KIND_NDR);
+	assert_int_equal(d->nrcpt, 0);
+	dsn_free(d);
 	/* Exim's delay warning: delayed, soft */
 	d = parse_str(
 		"From: Mailer-Daemon@mx.example.test\nSubject: Warning: message delayed\n\n"
@@ -661,7 +670,9 @@ static void test_ndr_variants(void **state)
 	assert_int_equal(d->kind, DSN_KIND_NDR);
 	assert_int_equal(d->nrcpt, 1);
 	assert_int_equal(d->rcpt[0].action, DSN_ACTION_DELAYED);
-	assert_int_equal(d->rcpt[0].reason, DSN_REASON_UNDEFINED);
+	assert_string_equal(d->rcpt[0].remote_mta, "mx.slow.example.test");
+	assert_string_equal(d->rcpt[0].diagnostic, "Connection timed out");
+	assert_int_equal(d->rcpt[0].reason, DSN_REASON_NETWORK_ERROR);
 	assert_false(d->rcpt[0].hard);
 	dsn_free(d);
 	/* Exim wording without an address list: recognised, no recipients */
