@@ -21,7 +21,7 @@
 /* Limits. Input past DSN_MAX_INPUT is ignored (the report parts come before
  * the returned message, so a huge returned attachment costs nothing);
  * recipients past DSN_MAX_RCPT are dropped and `truncated` is set. */
-#define DSN_MAX_INPUT      (2u * 1024 * 1024)  /* bytes of the message parsed */
+#define DSN_MAX_INPUT      (1u * 1024 * 1024)  /* bytes of the message parsed */
 #define DSN_MAX_RCPT       500                  /* recipients kept */
 #define DSN_MAX_DEPTH      8                    /* MIME levels we walk */
 #define DSN_MAX_PARTS      64                   /* MIME parts we look at */

@@ -453,18 +453,20 @@ bool dsn_probe_from_value(struct mc_dsn *d, const char *p, size_t n,
 	dsn_trim(&p, &n);
 	if (!is_msgid)
 		return set_probe(d, p, n);
-	/* "<ID@host>", possibly several as in References */
-	for (size_t i = 0; i < n; i++) {
-		const char *at;
-		size_t start;
+	/* "<ID@host>", possibly several as in References: the ID is the 26
+	 * bytes before an '@', starting the value or after '<', space or
+	 * ','. Looking back from each '@' keeps this linear. */
+	for (const char *at = p; (at = memchr(at, '@', n - (size_t)(at - p)));
+	     at++) {
+		size_t k = (size_t)(at - p);
+		char before;
 
-		if (p[i] != '<' && !(i == 0 && p[0] != '<'))
+		if (k < DSN_PROBE_ID_LEN)
 			continue;
-		start = p[i] == '<' ? i + 1 : i;
-		at = memchr(p + start, '@', n - start);
-		if (!at)
-			break;
-		if (set_probe(d, p + start, (size_t)(at - p) - start))
+		before = k == DSN_PROBE_ID_LEN ? '<' : p[k - DSN_PROBE_ID_LEN - 1];
+		if ((before == '<' || before == ' ' || before == '\t' ||
+		     before == ',') &&
+		    set_probe(d, at - DSN_PROBE_ID_LEN, DSN_PROBE_ID_LEN))
 			return true;
 	}
 	return false;

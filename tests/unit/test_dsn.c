@@ -283,6 +283,12 @@ static void test_probe_id(void **state)
 	assert_false(dsn_probe_from_value(&d, "", 0, false));
 	assert_true(dsn_probe_from_value(&d, "abcdefghijklmnopqrstuvwxyz@h", 28, true));
 	memset(&d, 0, sizeof(d));
+	/* the ID must start the message ID: "x" before it spoils it, an
+	 * unclosed '<' before a good one does not */
+	assert_false(dsn_probe_from_value(&d, "<xabcdefghijklmnopqrstuvwxyz@h>", 31, true));
+	assert_true(dsn_probe_from_value(&d, "<junk <abcdefghijklmnopqrstuvwxyz@h>", 36, true));
+	memset(&d, 0, sizeof(d));
+	assert_false(dsn_probe_from_value(&d, "<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<@@@", 35, true));
 	/* in text: X-Mailcanary-Probe wins over an earlier Message-ID, quoted
 	 * lines count, a folded Message-ID is followed onto its next line */
 	{
