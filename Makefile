@@ -95,7 +95,7 @@ demo: deps
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined
 fuzz-build:
 	$(MAKE) CC=clang BUILD=build/fuzz SANFLAGS="$(FUZZ_FLAGS)" \
-		CFLAGS="-O1 -g" build/fuzz/libmailcanary.a
+		CFLAGS="-O1 -g -Wno-unknown-warning-option" build/fuzz/libmailcanary.a
 	@mkdir -p build/fuzz/bin
 	@set -e; for f in $(FUZZ_SRC); do \
 		n=$$(basename $$f .c); \
