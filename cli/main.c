@@ -19,6 +19,7 @@ struct command {
 static const struct command commands[] = {
 	{"probe", cmd_probe, "[ROUTE...] [--wait SECONDS]",
 	 "send one probe per route now and wait for it to arrive"},
+	{"spf", cmd_spf, "IP MAILFROM [HELO]", "RFC 7208 check_host() result with the evaluation trace"},
 	/* commands: one line each, in the order --help shows them */
 };
 
