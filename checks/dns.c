@@ -93,13 +93,20 @@ struct mc_dns *dns_new(const struct mc_dns_opts *opts, struct mc_err *err)
 		goto fail;
 	dns->lib_init = 1;
 	memset(&ao, 0, sizeof(ao));
+	/* c-ares 1.18 reports a SERVFAIL (or REFUSED) that it has retried
+	 * as ARES_ECONNREFUSED, indistinguishable from an unreachable
+	 * server; passing such answers through lets us say SERVFAIL. The
+	 * cost: a SERVFAIL from the first of several system resolvers is
+	 * not retried on the next (it rarely differs: they ask the same
+	 * authoritative servers). */
+	ao.flags = ARES_FLAG_NOCHECKRESP;
 	ao.timeout = timeout;
 	ao.tries = tries;
 	ao.sock_state_cb = sock_state;
 	ao.sock_state_cb_data = dns;
 	st = ares_init_options(&dns->channel, &ao,
-			       ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-			       ARES_OPT_SOCK_STATE_CB);
+			       ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS |
+			       ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
 	if (st != ARES_SUCCESS) {
 		dns->channel = NULL;
 		goto fail;

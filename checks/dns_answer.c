@@ -251,7 +251,7 @@ void dns_answer_convert(struct mc_dns_result *res, int ares_status,
 		return set_why(res, MC_DNS_ERROR, "query refused (REFUSED)");
 	case ARES_ECONNREFUSED:
 		return set_why(res, MC_DNS_ERROR,
-			       "could not contact the DNS server");
+			       "no answer from the DNS server (unreachable or connection dropped)");
 	case ARES_EBADNAME:
 		return set_why(res, MC_DNS_ERROR, "name cannot be queried");
 	case ARES_EBADRESP:

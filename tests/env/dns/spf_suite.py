@@ -138,6 +138,8 @@ def cmd_zones(flat, outdir):
 def judge(case, proc):
     """Returns None when the case passed, else why not."""
     want = [LEGACY.get(r, r) for r in case["result"]]
+    if "Sanitizer" in proc.stderr or "runtime error" in proc.stderr:
+        return "sanitizer report: %s" % proc.stderr[:300]
     if proc.returncode not in (0, 1, 2, 3):
         return "exit %d: %s" % (proc.returncode, proc.stderr.strip()[-300:])
     try:
