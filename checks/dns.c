@@ -201,8 +201,8 @@ int dns_timeout_ms(struct mc_dns *dns, int max_ms)
 	maxtv.tv_sec = max_ms / 1000;
 	maxtv.tv_usec = (max_ms % 1000) * 1000;
 	t = ares_timeout(dns->channel, max_ms >= 0 ? &maxtv : NULL, &tv);
-	if (!t)
-		return max_ms;
+	if (!t)   /* c-ares has no timer; should not happen while pending */
+		return max_ms >= 0 && max_ms < 1000 ? max_ms : 1000;
 	/* Round up so that poll() does not wake a moment too early. */
 	ms = (long)t->tv_sec * 1000 + (t->tv_usec + 999) / 1000;
 	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;

@@ -150,7 +150,7 @@ static enum spf_match eval_mx(struct spf_eval *ev, const struct mc_spf_term *t,
 	for (size_t i = 0; i < mx->n_rr; i++)
 		if (mx->rr[i].name[0] && strcmp(mx->rr[i].name, ".") != 0)
 			hosts[n++] = mx->rr[i].name;
-	spf_lookup_many(ev, hosts, n, addr_type(ev), addrs);
+	spf_lookup_many(ev, hosts, n, addr_type(ev), 1, addrs);
 	/* In preference order, as a sequential evaluation would meet them:
 	 * a DNS failure before the first match is a temperror. */
 	for (size_t i = 0; i < n; i++) {

@@ -61,10 +61,13 @@ enum spf_match spf_count_void(struct spf_eval *ev, int depth,
 
 /* Queries n names of one type at once and waits for all answers (or the
  * evaluation deadline). res[i] is a new result the caller frees with
- * dns_result_free(); a name that could not be asked gets status ERROR.
- * names are taken literally (escaped here for c-ares). */
+ * dns_result_free(); a name that cannot be a query name gets NXDOMAIN
+ * without a query. names are literal text (escaped here for c-ares), or,
+ * with from_dns, names as the dns module returned them (already in
+ * presentation form). */
 void spf_lookup_many(struct spf_eval *ev, char *const *names, size_t n,
-		     enum mc_dns_type type, struct mc_dns_result **res);
+		     enum mc_dns_type type, int from_dns,
+		     struct mc_dns_result **res);
 
 /* One name; never NULL unless out of memory. */
 struct mc_dns_result *spf_lookup(struct spf_eval *ev, const char *name,

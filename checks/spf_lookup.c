@@ -130,7 +130,8 @@ static struct mc_dns_result *error_result(const char *name,
 }
 
 void spf_lookup_many(struct spf_eval *ev, char *const *names, size_t n,
-		     enum mc_dns_type type, struct mc_dns_result **res)
+		     enum mc_dns_type type, int from_dns,
+		     struct mc_dns_result **res)
 {
 	struct batch b = {0, 0};
 	struct slot *slots = calloc(n ? n : 1, sizeof(*slots));
@@ -149,12 +150,14 @@ void spf_lookup_many(struct spf_eval *ev, char *const *names, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		char *q;
 
-		if (!spf_domain_queryable(names[i], strlen(names[i]))) {
+		if (!from_dns &&
+		    !spf_domain_queryable(names[i], strlen(names[i]))) {
 			res[i] = error_result(names[i], type, MC_DNS_NXDOMAIN,
 					      "");
 			continue;
 		}
-		q = dns_name_escape(names[i], strlen(names[i]));
+		q = from_dns ? strdup(names[i]) :
+			dns_name_escape(names[i], strlen(names[i]));
 		slots[i].batch = &b;
 		b.left++;
 		if (!q || dns_query(ev->dns, q, type, on_result, &slots[i])) {
@@ -189,7 +192,7 @@ struct mc_dns_result *spf_lookup(struct spf_eval *ev, const char *name,
 	struct mc_dns_result *res = NULL;
 	char *names[1] = {(char *)name};
 
-	spf_lookup_many(ev, names, 1, type, &res);
+	spf_lookup_many(ev, names, 1, type, 0, &res);
 	return res;
 }
 
@@ -254,7 +257,8 @@ void spf_validate_ptr(struct spf_eval *ev, int depth, const char *domain)
 	for (size_t i = 0; i < n; i++)
 		names[i] = ptr->rr[i].name;
 	spf_lookup_many(ev, names, n,
-			ev->ip.family == AF_INET ? MC_DNS_A : MC_DNS_AAAA, addrs);
+			ev->ip.family == AF_INET ? MC_DNS_A : MC_DNS_AAAA, 1,
+			addrs);
 	for (size_t i = 0; i < n; i++) {
 		if (!addrs[i] || !has_addr(addrs[i], &ev->ip))
 			continue;

@@ -12,7 +12,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-bin=${1:-build/mailcanary}
+bin=${1:-$repo/build/mailcanary}
 case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
 env_dir=$repo/tests/env/dns
 addr=127.0.0.10

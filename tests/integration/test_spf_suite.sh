@@ -12,7 +12,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-bin=${1:-build/mailcanary}
+bin=${1:-$repo/build/mailcanary}
 case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
 suite=${SPF_SUITE_DIR:-$repo/../shared/testdata/spf}
 addr=127.0.0.10
@@ -66,11 +66,19 @@ while read -r dir; do
 		"$port" "${SPF_DNS_TIMEOUT:-1}" "${SPF_DNS_TRIES:-2}")
 	printf '%s\n' "$out" | grep -v ' passed, .* failed$'
 	last=$(printf '%s\n' "$out" | tail -n 1)
-	p=${last%% passed*}
-	f=${last#*passed, }
-	f=${f%% failed*}
-	passed=$((passed + p))
-	failed=$((failed + f))
+	case $last in
+	*[0-9]" passed, "*[0-9]" failed")
+		p=${last%% passed*}
+		f=${last#*passed, }
+		f=${f%% failed*}
+		passed=$((passed + p))
+		failed=$((failed + f))
+		;;
+	*)
+		echo "FAIL scenario $dir: the driver did not finish"
+		failed=$((failed + 1))
+		;;
+	esac
 done <"$tmp/zones/scenarios"
 
 echo "spf suite: $serial scenarios in $(($(date +%s) - start)) s"
