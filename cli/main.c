@@ -19,7 +19,10 @@ struct command {
 static const struct command commands[] = {
 	{"probe", cmd_probe, "[ROUTE...] [--wait SECONDS]",
 	 "send one probe per route now and wait for it to arrive"},
-	{"dsn", cmd_dsn, "FILE...", "parse bounce/DSN/NDR messages: recipient, status, reply, reason, hard/soft"},
+	{"spf", cmd_spf, "IP MAILFROM [HELO]",
+	 "RFC 7208 check_host() result with the evaluation trace"},
+	{"dsn", cmd_dsn, "FILE...",
+	 "parse bounce/DSN/NDR messages: recipient, status, reply, reason, hard/soft"},
 	/* commands: one line each, in the order --help shows them */
 };
 

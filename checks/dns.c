@@ -1,0 +1,266 @@
+/* The shared c-ares channel: options, the sockets c-ares asks us to watch
+ * (ARES_OPT_SOCK_STATE_CB), the poll() plumbing and the query callback that
+ * hands each answer to dns_answer_convert(). c-ares does the protocol work:
+ * retries over tries, and the retry over TCP when a UDP answer comes back
+ * truncated (its default unless ARES_FLAG_IGNTC, which we never set). */
+#include <ares.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks/dns.h"
+#include "mc_time.h"
+
+struct dns_socket {
+	ares_socket_t fd;
+	short events;
+};
+
+struct mc_dns {
+	ares_channel channel;
+	int lib_init;
+	int destroying;               /* dns_free(): drop callbacks */
+	size_t pending;
+	struct dns_socket socks[MC_DNS_MAX_SOCKETS];
+	size_t n_socks;
+};
+
+struct dns_req {
+	struct mc_dns *dns;
+	struct mc_dns_result *res;
+	mc_dns_cb cb;
+	void *arg;
+};
+
+static void sock_state(void *data, ares_socket_t fd, int readable,
+		       int writable)
+{
+	struct mc_dns *dns = data;
+	short events = (short)((readable ? POLLIN : 0) |
+			       (writable ? POLLOUT : 0));
+	size_t i;
+
+	for (i = 0; i < dns->n_socks; i++)
+		if (dns->socks[i].fd == fd)
+			break;
+	if (!events) {
+		if (i < dns->n_socks)
+			dns->socks[i] = dns->socks[--dns->n_socks];
+		return;
+	}
+	if (i == dns->n_socks) {
+		/* More sockets than we watch cannot happen with the handful
+		 * of servers c-ares reads; if it did, that socket's queries
+		 * would simply time out. */
+		if (dns->n_socks == MC_DNS_MAX_SOCKETS)
+			return;
+		dns->n_socks++;
+	}
+	dns->socks[i].fd = fd;
+	dns->socks[i].events = events;
+}
+
+struct mc_dns *dns_new(const struct mc_dns_opts *opts, struct mc_err *err)
+{
+	struct ares_options ao;
+	struct mc_dns *dns;
+	char csv[INET6_ADDRSTRLEN + 16];
+	int timeout = opts && opts->timeout_ms ? opts->timeout_ms :
+		MC_DNS_DEFAULT_TIMEOUT_MS;
+	int tries = opts && opts->tries ? opts->tries : MC_DNS_DEFAULT_TRIES;
+	int st;
+
+	if (timeout < 1 || timeout > MC_DNS_MAX_TIMEOUT_MS) {
+		mc_err_set(err, -1, MC_COMP_DNS,
+			   "DNS timeout must be 1..%d ms", MC_DNS_MAX_TIMEOUT_MS);
+		return NULL;
+	}
+	if (tries < 1 || tries > MC_DNS_MAX_TRIES) {
+		mc_err_set(err, -1, MC_COMP_DNS, "DNS tries must be 1..%d",
+			   MC_DNS_MAX_TRIES);
+		return NULL;
+	}
+	if (opts && opts->server &&
+	    dns_server_csv(opts->server, csv, sizeof(csv), err))
+		return NULL;
+	dns = calloc(1, sizeof(*dns));
+	if (!dns) {
+		mc_err_set(err, -1, MC_COMP_DNS, "out of memory");
+		return NULL;
+	}
+	st = ares_library_init(ARES_LIB_INIT_ALL);
+	if (st != ARES_SUCCESS)
+		goto fail;
+	dns->lib_init = 1;
+	memset(&ao, 0, sizeof(ao));
+	/* c-ares 1.18 reports a SERVFAIL (or REFUSED) that it has retried
+	 * as ARES_ECONNREFUSED, indistinguishable from an unreachable
+	 * server; passing such answers through lets us say SERVFAIL. The
+	 * cost: a SERVFAIL from the first of several system resolvers is
+	 * not retried on the next (it rarely differs: they ask the same
+	 * authoritative servers). */
+	ao.flags = ARES_FLAG_NOCHECKRESP;
+	ao.timeout = timeout;
+	ao.tries = tries;
+	ao.sock_state_cb = sock_state;
+	ao.sock_state_cb_data = dns;
+	st = ares_init_options(&dns->channel, &ao,
+			       ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS |
+			       ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
+	if (st != ARES_SUCCESS) {
+		dns->channel = NULL;
+		goto fail;
+	}
+	if (opts && opts->server) {
+		st = ares_set_servers_ports_csv(dns->channel, csv);
+		if (st != ARES_SUCCESS)
+			goto fail;
+	}
+	return dns;
+fail:
+	mc_err_set(err, -1, MC_COMP_DNS, "cannot start the resolver: %s",
+		   ares_strerror(st));
+	dns_free(dns);
+	return NULL;
+}
+
+void dns_free(struct mc_dns *dns)
+{
+	if (!dns)
+		return;
+	dns->destroying = 1;
+	if (dns->channel)
+		ares_destroy(dns->channel);
+	if (dns->lib_init)
+		ares_library_cleanup();
+	free(dns);
+}
+
+static void on_answer(void *arg, int status, int timeouts,
+		      unsigned char *abuf, int alen)
+{
+	struct dns_req *req = arg;
+	struct mc_dns *dns = req->dns;
+
+	dns->pending--;
+	if (dns->destroying) {
+		dns_result_free(req->res);
+		free(req);
+		return;
+	}
+	dns_answer_convert(req->res, status, abuf, alen);
+	req->cb(req->arg, req->res);
+	free(req);
+}
+
+int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
+	      mc_dns_cb cb, void *arg)
+{
+	struct dns_req *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return -1;
+	req->res = dns_result_new(name, type);
+	if (!req->res) {
+		free(req);
+		return -1;
+	}
+	req->dns = dns;
+	req->cb = cb;
+	req->arg = arg;
+	/* Counted first: c-ares may call back before returning. */
+	dns->pending++;
+	ares_query(dns->channel, name, 1 /* C_IN */, (int)type, on_answer, req);
+	return 0;
+}
+
+size_t dns_pending(const struct mc_dns *dns)
+{
+	return dns->pending;
+}
+
+size_t dns_pollfds(const struct mc_dns *dns, struct pollfd *fds, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < dns->n_socks && n < max; i++, n++) {
+		fds[n].fd = dns->socks[i].fd;
+		fds[n].events = dns->socks[i].events;
+		fds[n].revents = 0;
+	}
+	return n;
+}
+
+int dns_timeout_ms(struct mc_dns *dns, int max_ms)
+{
+	struct timeval maxtv, tv, *t;
+	long ms;
+
+	if (dns->pending == 0)
+		return -1;
+	maxtv.tv_sec = max_ms / 1000;
+	maxtv.tv_usec = (max_ms % 1000) * 1000;
+	t = ares_timeout(dns->channel, max_ms >= 0 ? &maxtv : NULL, &tv);
+	if (!t)   /* c-ares has no timer; should not happen while pending */
+		return max_ms >= 0 && max_ms < 1000 ? max_ms : 1000;
+	/* Round up so that poll() does not wake a moment too early. */
+	ms = (long)t->tv_sec * 1000 + (t->tv_usec + 999) / 1000;
+	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+void dns_process(struct mc_dns *dns, const struct pollfd *fds, size_t n)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		ares_socket_t rfd = ARES_SOCKET_BAD, wfd = ARES_SOCKET_BAD;
+
+		/* Errors and hang-ups are read events: c-ares learns of them
+		 * from the failing read. */
+		if (fds[i].revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL))
+			rfd = fds[i].fd;
+		if (fds[i].revents & POLLOUT)
+			wfd = fds[i].fd;
+		if (rfd != ARES_SOCKET_BAD || wfd != ARES_SOCKET_BAD) {
+			ares_process_fd(dns->channel, rfd, wfd);
+			any = 1;
+		}
+	}
+	if (!any)   /* timeouts only */
+		ares_process_fd(dns->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+int dns_run(struct mc_dns *dns, double deadline, const int *stop,
+	    struct mc_err *err)
+{
+	struct pollfd fds[MC_DNS_MAX_SOCKETS];
+
+	while (dns->pending > 0 && !(stop && *stop)) {
+		int max_ms = -1, rc;
+		size_t n;
+
+		if (deadline > 0) {
+			double left = deadline - mc_now_mono();
+
+			if (left <= 0)
+				return 1;
+			max_ms = left > 3600 ? 3600000 : (int)(left * 1000) + 1;
+		}
+		n = dns_pollfds(dns, fds, MC_DNS_MAX_SOCKETS);
+		rc = poll(fds, n, dns_timeout_ms(dns, max_ms));
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			return mc_err_set(err, -1, MC_COMP_DNS, "poll: %s",
+					  strerror(errno));
+		}
+		dns_process(dns, fds, rc > 0 ? n : 0);
+	}
+	return 0;
+}
+
+void dns_cancel(struct mc_dns *dns)
+{
+	if (dns->pending)
+		ares_cancel(dns->channel);
+}
