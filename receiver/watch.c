@@ -20,6 +20,7 @@
 #define POLL_MAX 2.0                /* server has no IDLE */
 #define IDLE_REFRESH (25 * 60.0)    /* RFC 2177: re-IDLE before 29 min */
 #define COMMANDS_MAX 100000         /* per watch and wait: a runaway guard */
+#define FINISH_GRACE 5.0            /* seconds to let deletions complete */
 
 enum watch_state {
 	W_READY,        /* nothing in flight */
@@ -488,6 +489,46 @@ static int all_resolved(const struct mc_waiter *w, double now)
 	return 1;
 }
 
+/* A watch with a found probe's STORE/EXPUNGE (or its FETCH) in flight. */
+static int watch_busy(const struct watch *wt)
+{
+	return wt->imap && (wt->state == W_FETCH || wt->state == W_STORE ||
+			    wt->state == W_EXPUNGE);
+}
+
+/* Lets the deletion of found probes complete after the last arrival is
+ * resolved, so a probe is not left behind in the mailbox; bounded by
+ * FINISH_GRACE seconds. */
+static void finish(struct mc_waiter *w)
+{
+	double end = mc_now_mono() + FINISH_GRACE;
+
+	for (;;) {
+		struct pollfd pfds[WATCH_MAX];
+		struct watch *owners[WATCH_MAX];
+		size_t n = 0;
+		double left = end - mc_now_mono();
+
+		for (size_t i = 0; i < w->n_watches; i++) {
+			struct watch *wt = &w->watches[i];
+			if (!watch_busy(wt))
+				continue;
+			pump(w, wt);
+			if (!watch_busy(wt))
+				continue;
+			pfds[n] = (struct pollfd){.fd = imap_fd(wt->imap),
+						  .events = POLLIN};
+			owners[n++] = wt;
+		}
+		if (n == 0 || left <= 0)
+			return;
+		poll(pfds, n, (int)(left * 1000) + 1);
+		for (size_t i = 0; i < n; i++)
+			if (pfds[i].revents && owners[i]->imap)
+				pump(w, owners[i]);
+	}
+}
+
 int waiter_run(struct mc_waiter *w)
 {
 	struct pollfd pfds[WATCH_MAX];
@@ -526,6 +567,7 @@ int waiter_run(struct mc_waiter *w)
 			if (pfds[i].revents && owners[i]->imap)
 				pump(w, owners[i]);
 	}
+	finish(w);
 	return 0;
 }
 
