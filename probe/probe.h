@@ -76,7 +76,7 @@ int probe_reply_queue_id(const char *text, char *out, size_t out_size);
 
 /* 1 if a 4xx reply looks like greylisting: 450/451 with enhanced code
  * 4.7.0 or 4.7.1, or any 4xx naming greylisting in its text, or a 450/451
- * without a contrary enhanced code saying "try again later"-style words
+ * without an enhanced code saying "try again later"-style words
  * (see probe_reply.c). 0 otherwise (and always for non-4xx). */
 int probe_reply_is_greylisting(const struct probe_reply *r);
 

@@ -229,9 +229,10 @@ int probe_reply_is_greylisting(const struct probe_reply *r)
 	};
 	/* "Come back later" phrasing that greylisters (milter-greylist,
 	 * Exim greylist ACLs, many providers) use without naming it. On its
-	 * own it is far too common ("Temporary lookup failure, try again
-	 * later"), so it counts only on 450/451 with no enhanced code or one
-	 * in the 4.7 (security/policy) class. */
+	 * own it is far too common ("451 4.3.0 Temporary lookup failure, try
+	 * again later", Microsoft's "451 4.7.500 Server busy. Please try
+	 * again later"), so it counts only on a 450/451 without an enhanced
+	 * code (4.7.0 and 4.7.1 count anyway). */
 	static const char *const later_words[] = {
 		"try again later", "try later", "retry later", "come back later",
 		"please come back", "try again in", "retry in", "deferred for",
@@ -241,9 +242,9 @@ int probe_reply_is_greylisting(const struct probe_reply *r)
 	static const char *const not_grey[] = {
 		"not found", "cannot find", "hostname", "helo command",
 		"lookup", "dns", "listed", "blocked", "rate limit",
-		"ratelimit", "rate-limit", "too many",
+		"ratelimit", "rate-limit", "too many", "busy",
 	};
-	int is_45x, policy = 0;
+	int is_45x;
 
 	if (!r || r->code / 100 != 4)
 		return 0;
@@ -261,8 +262,7 @@ int probe_reply_is_greylisting(const struct probe_reply *r)
 	if (strcmp(r->enhanced, "4.7.1") == 0 ||
 	    strcmp(r->enhanced, "4.7.0") == 0)
 		return 1;
-	policy = r->enhanced[0] == '\0' || strncmp(r->enhanced, "4.7.", 4) == 0;
-	if (!policy)
+	if (r->enhanced[0])
 		return 0;
 	for (size_t i = 0; i < sizeof(later_words) / sizeof(later_words[0]); i++)
 		if (ci_find(r->text, later_words[i]))
