@@ -427,6 +427,32 @@ static enum comment_kind scan_comment(const char *p, size_t n,
 			return CK_TLS;
 		}
 	}
+	if (nw == 2 && word_is(w[1].p, w[1].n, "encrypted")) {
+		/* qmail's TLS patch: "with (DHE-RSA-AES256-SHA encrypted) SMTP" */
+		set_cipher(r, w[0].p, w[0].n);
+		if (!r->tls_version[0])
+			memcpy(r->tls_version, "TLS", 4);
+		return CK_TLS;
+	}
+	for (i = 0; i + 1 < nw; i++) {
+		/* Courier: "(AUTH: LOGIN user, TLS: TLSv1.2,256bits,CIPHER)" */
+		if (word_is(w[i].p, w[i].n, "tls:")) {
+			set_tls(r, w[i + 1].p, w[i + 1].n);
+			if (!r->tls_version[0])
+				memcpy(r->tls_version, "TLS", 4);
+			if (i + 3 < nw && w[i + 2].n > 4 &&
+			    word_is(w[i + 2].p + w[i + 2].n - 4, 4, "bits"))
+				set_cipher(r, w[i + 3].p, w[i + 3].n);
+			tls = 1;
+		} else if (word_is(w[i].p, w[i].n, "auth:") && i + 2 < nw) {
+			if (!r->auth[0])
+				clean_copy(r->auth, sizeof(r->auth), w[i + 2].p,
+					   w[i + 2].n);
+			tls |= 2;
+		}
+	}
+	if (tls)
+		return tls & 1 ? CK_TLS : CK_AUTH;
 	for (i = 0; i + 2 < nw; i++) {
 		if (word_is(w[i].p, w[i].n, "authenticated") &&
 		    word_is(w[i + 1].p, w[i + 1].n, "sender:")) {
@@ -546,6 +572,51 @@ static void strip_angle(const char **p, size_t *n)
 	}
 }
 
+/* Reads the date after the last ';'. Courier writes its queue ID after
+ * the date ("...; Tue, 24 Nov 2026 10:00:00 +0000 id 0000A1B2..."): a
+ * free-standing "id" word ends the date and its value is taken. */
+static void parse_date_part(const char *p, size_t n, struct received *r)
+{
+	size_t dn = n;
+	const char *idv = NULL;
+	size_t idn = 0;
+	double t;
+	int tz_ok, fd;
+
+	for (size_t i = 0; i + 3 < n; i++) {
+		if (is_space((unsigned char)p[i]) && word_is(p + i + 1, 2, "id") &&
+		    is_space((unsigned char)p[i + 3])) {
+			size_t s = i + 3, e;
+
+			while (s < n && is_space((unsigned char)p[s]))
+				s++;
+			for (e = s; e < n && !is_space((unsigned char)p[e]); e++)
+				;
+			dn = i;
+			idv = p + s;
+			idn = e - s;
+			break;
+		}
+	}
+	if (received_parse_date(p, dn, &t, &tz_ok, &fd) < 0)
+		return;
+	r->at = t;
+	r->tz_ok = tz_ok;
+	r->at_frac = fd;
+	if (idv && idn && !r->id[0])
+		clean_copy(r->id, sizeof(r->id), idv, idn);
+}
+
+/* An unknown form keeps only raw and the date: half-read clauses of a
+ * form we do not know would be guesses. */
+static void forget_clauses(struct received *r)
+{
+	r->from_host[0] = r->from_helo[0] = r->from_ip[0] = '\0';
+	r->by_host[0] = r->with[0] = r->id[0] = r->for_addr[0] = '\0';
+	r->tls_version[0] = r->tls_cipher[0] = '\0';
+	r->auth[0] = r->note[0] = '\0';
+}
+
 int received_parse(const char *p, size_t n, struct received *r)
 {
 	struct tok tok[RECEIVED_MAX_TOKENS];
@@ -555,8 +626,6 @@ int received_parse(const char *p, size_t n, struct received *r)
 	size_t nt, from_n = 0, clause_n;
 	int awaiting = 0, collecting = 0, words = 0, first_is_kw = 0;
 	int strays = 0, have_with = 0, qmail = 0;
-	double t;
-	int tz_ok, fd;
 
 	memset(r, 0, sizeof(*r));
 	memset(&ti, 0, sizeof(ti));
@@ -576,12 +645,8 @@ int received_parse(const char *p, size_t n, struct received *r)
 			break;
 		}
 	clause_n = semi ? (size_t)(semi - p) : n;
-	if (semi && received_parse_date(semi + 1, n - clause_n - 1, &t, &tz_ok,
-					&fd) == 0) {
-		r->at = t;
-		r->tz_ok = tz_ok;
-		r->at_frac = fd;
-	}
+	if (semi)
+		parse_date_part(semi + 1, n - clause_n - 1, r);
 
 	nt = tokenize(p, clause_n, tok, RECEIVED_MAX_TOKENS);
 	for (size_t i = 0; i < nt; i++) {
@@ -667,6 +732,8 @@ int received_parse(const char *p, size_t n, struct received *r)
 		qmail = 1;
 	r->parsed = qmail || (first_is_kw && (r->from_helo[0] || r->by_host[0]) &&
 			      strays <= MAX_STRAY_WORDS);
+	if (!r->parsed)
+		forget_clauses(r);
 	return r->parsed;
 }
 
