@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	 "RFC 7208 check_host() result with the evaluation trace"},
 	{"dsn", cmd_dsn, "FILE...",
 	 "parse bounce/DSN/NDR messages: recipient, status, reply, reason, hard/soft"},
+	{"hops", cmd_hops, "FILE",
+	 "Received chain of a message: hops, per-hop delay, TLS, IPs"},
 	/* commands: one line each, in the order --help shows them */
 };
 

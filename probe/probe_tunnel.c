@@ -1,0 +1,526 @@
+/* The loopback tunnel between libesmtp and the relay (see
+ * probe_internal.h for why it exists). One thread per submission: it
+ * accepts libesmtp's single connection on 127.0.0.1, checks it comes from
+ * this process, and copies bytes both ways until either side hangs up,
+ * the gate closes, or the relay goes quiet for longer than the timeout. */
+#include "probe/probe_internal.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mc_time.h"
+
+#define TUNNEL_BUF 16384
+#define TUNNEL_MAX_ADDRS 16        /* addresses of the relay tried */
+#define TUNNEL_MAX_FDS 65536       /* /proc/self/fd entries looked at */
+#define TUNNEL_MAX_ROUNDS 1000000  /* poll rounds; the clock ends it first */
+
+void probe_tunnel_init(struct probe_tunnel *tn)
+{
+	memset(tn, 0, sizeof(*tn));
+	tn->listen_fd = tn->local_fd = tn->remote_fd = -1;
+	tn->wake[0] = tn->wake[1] = -1;
+	atomic_init(&tn->gate, 0);
+}
+
+static int ms_until(double deadline)
+{
+	double left = deadline - mc_now_mono();
+
+	if (left <= 0)
+		return 0;
+	if (left > 3600)
+		return 3600 * 1000;
+	return (int)(left * 1000) + 1;
+}
+
+static void format_peer(const struct sockaddr *sa, char *out, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(out, size, "[%s]:%u", ip, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(out, size, "%s:%u", ip, ntohs(s4->sin_port));
+	}
+}
+
+/* One non-blocking connect, waited for until deadline. Returns the socket
+ * or -1 with *why set (an errno). */
+static int connect_one(const struct addrinfo *ai, double deadline, int *why)
+{
+	int fd = socket(ai->ai_family,
+			ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			ai->ai_protocol);
+	struct pollfd p;
+	socklen_t len = sizeof(*why);
+
+	if (fd < 0) {
+		*why = errno;
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return fd;
+	if (errno != EINPROGRESS) {
+		*why = errno;
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		int n, ms = ms_until(deadline);
+
+		if (ms == 0) {
+			*why = ETIMEDOUT;
+			close(fd);
+			return -1;
+		}
+		p = (struct pollfd){.fd = fd, .events = POLLOUT};
+		n = poll(&p, 1, ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*why = errno;
+			close(fd);
+			return -1;
+		}
+		if (n > 0)
+			break;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, why, &len) < 0)
+		*why = errno;
+	if (*why) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int probe_tunnel_connect(struct probe_tunnel *tn, const struct mc_relay *relay,
+			 double deadline, char *peer, size_t peer_size,
+			 struct mc_err *err)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL, *ai;
+	char port[8];
+	int rc, why = 0, n = 0, tried = 0;
+
+	snprintf(port, sizeof(port), "%d", relay->port);
+	/* Name resolution is the system resolver's (nsswitch, /etc/hosts:
+	 * relays are often "localhost" or names only /etc/hosts knows), and
+	 * so bounded by its own timeout and attempts, not by ours. */
+	rc = getaddrinfo(relay->host, port, &hints, &res);
+	if (rc != 0)
+		return mc_err_set(err, -1, MC_COMP_RELAY,
+				  "cannot resolve %s: %s", relay->host,
+				  gai_strerror(rc));
+	for (ai = res; ai; ai = ai->ai_next)
+		n++;
+	if (n > TUNNEL_MAX_ADDRS)
+		n = TUNNEL_MAX_ADDRS;
+	for (ai = res; ai && tried < n; ai = ai->ai_next, tried++) {
+		/* Share what is left between the addresses still to try, so
+		 * one black-holed address does not use up all of it. */
+		double left = deadline - mc_now_mono();
+		double until = mc_now_mono() + left / (double)(n - tried);
+		int fd;
+
+		if (left <= 0) {
+			why = ETIMEDOUT;
+			break;
+		}
+		fd = connect_one(ai, until, &why);
+		if (fd >= 0) {
+			tn->remote_fd = fd;
+			format_peer(ai->ai_addr, peer, peer_size);
+			freeaddrinfo(res);
+			return 0;
+		}
+		format_peer(ai->ai_addr, peer, peer_size);
+	}
+	freeaddrinfo(res);
+	if (why == ETIMEDOUT)
+		return mc_err_set(err, -1, MC_COMP_RELAY,
+				  "cannot connect: no answer from %s within "
+				  "%.3gs", peer, relay->timeout);
+	return mc_err_set(err, -1, MC_COMP_RELAY, "cannot connect to %s: %s",
+			  peer, strerror(why));
+}
+
+int probe_tunnel_handshake(struct probe_tunnel *tn, struct probe_tls *tls,
+			   const struct mc_relay *relay, double deadline,
+			   struct mc_err *err)
+{
+	char why[200];
+
+	tn->ssl = SSL_new(tls->ctx);
+	if (!tn->ssl || SSL_set_fd(tn->ssl, tn->remote_fd) != 1)
+		goto fail;
+	if (tls->sni[0])
+		SSL_set_tlsext_host_name(tn->ssl, tls->sni);
+	for (;;) {
+		int rc = SSL_connect(tn->ssl), e, ms, n;
+		struct pollfd p = {.fd = tn->remote_fd};
+
+		if (rc == 1)
+			return 0;
+		e = SSL_get_error(tn->ssl, rc);
+		if (e == SSL_ERROR_WANT_READ)
+			p.events = POLLIN;
+		else if (e == SSL_ERROR_WANT_WRITE)
+			p.events = POLLOUT;
+		else
+			goto fail;
+		ms = ms_until(deadline);
+		if (ms == 0) {
+			ERR_clear_error();
+			return mc_err_set(err, -1, MC_COMP_TLS,
+					  "TLS handshake: no answer within "
+					  "%.3gs", relay->timeout);
+		}
+		n = poll(&p, 1, ms);
+		if (n < 0 && errno != EINTR)
+			goto fail;
+	}
+fail:
+	probe_tls_why(tls, why, sizeof(why));
+	return mc_err_set(err, -1, MC_COMP_TLS, "TLS %s", why);
+}
+
+/* 1 if the peer of the accepted socket fd is a socket of this process
+ * (libesmtp's), so no other local user can take over the tunnel by
+ * connecting first. When /proc is not there we cannot tell, and allow. */
+static int peer_is_ours(int fd)
+{
+	struct sockaddr_in peer, mine;
+	socklen_t len = sizeof(peer);
+	DIR *d;
+	struct dirent *e;
+	int found = 0, seen = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+		return 0;
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return 1;
+	while (!found && seen++ < TUNNEL_MAX_FDS && (e = readdir(d))) {
+		char *end;
+		long other = strtol(e->d_name, &end, 10);
+
+		if (*end || end == e->d_name || other == fd ||
+		    other == dirfd(d))
+			continue;
+		len = sizeof(mine);
+		if (getsockname((int)other, (struct sockaddr *)&mine, &len) == 0 &&
+		    len == sizeof(mine) && mine.sin_family == AF_INET &&
+		    mine.sin_port == peer.sin_port &&
+		    mine.sin_addr.s_addr == peer.sin_addr.s_addr)
+			found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
+static int tunnel_accept(struct probe_tunnel *tn)
+{
+	for (int round = 0; round < 64; round++) {
+		struct pollfd p[2] = {
+			{.fd = tn->wake[0], .events = POLLIN},
+			{.fd = tn->listen_fd, .events = POLLIN},
+		};
+		int n = poll(p, 2, ms_until(mc_now_mono() + tn->timeout));
+		int fd;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || p[0].revents)
+			return -1;
+		fd = accept4(tn->listen_fd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (peer_is_ours(fd)) {
+			tn->local_fd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	return -1;
+}
+
+struct pipe_buf {
+	char b[TUNNEL_BUF];
+	size_t len;
+};
+
+/* Reads from the relay into buf. Returns bytes read, 0 if nothing now,
+ * -1 at end of stream or error. */
+static long remote_read(struct probe_tunnel *tn, struct pipe_buf *buf)
+{
+	size_t room = sizeof(buf->b) - buf->len;
+	long n;
+
+	if (!room)
+		return 0;
+	if (tn->ssl) {
+		int r = SSL_read(tn->ssl, buf->b + buf->len, (int)room);
+
+		if (r > 0) {
+			buf->len += (size_t)r;
+			return r;
+		}
+		switch (SSL_get_error(tn->ssl, r)) {
+		case SSL_ERROR_WANT_READ:
+		case SSL_ERROR_WANT_WRITE:
+			return 0;
+		default:
+			ERR_clear_error();
+			return -1;
+		}
+	}
+	n = recv(tn->remote_fd, buf->b + buf->len, room, 0);
+	if (n > 0) {
+		buf->len += (size_t)n;
+		return n;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return -1;
+}
+
+static long remote_write(struct probe_tunnel *tn, struct pipe_buf *buf)
+{
+	long n;
+
+	if (!buf->len)
+		return 0;
+	if (tn->ssl) {
+		int r = SSL_write(tn->ssl, buf->b, (int)buf->len);
+
+		if (r <= 0) {
+			int e = SSL_get_error(tn->ssl, r);
+
+			if (e == SSL_ERROR_WANT_READ ||
+			    e == SSL_ERROR_WANT_WRITE)
+				return 0;
+			ERR_clear_error();
+			return -1;
+		}
+		n = r;
+	} else {
+		n = send(tn->remote_fd, buf->b, buf->len, MSG_NOSIGNAL);
+		if (n < 0)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	}
+	memmove(buf->b, buf->b + n, buf->len - (size_t)n);
+	buf->len -= (size_t)n;
+	return n;
+}
+
+static void tunnel_relay(struct probe_tunnel *tn)
+{
+	struct pipe_buf *up = calloc(1, sizeof(*up));    /* libesmtp -> relay */
+	struct pipe_buf *down = calloc(1, sizeof(*down)); /* relay -> libesmtp */
+	int local_eof = 0, remote_eof = 0, local_shut = 0;
+	double last = mc_now_mono();
+
+	if (!up || !down) {
+		snprintf(tn->why, sizeof(tn->why), "out of memory");
+		goto out;
+	}
+	for (int round = 0; round < TUNNEL_MAX_ROUNDS; round++) {
+		struct pollfd p[3];
+		double limit = last + tn->timeout;
+		int n, moved = 0;
+
+		if (limit > tn->hard_deadline)
+			limit = tn->hard_deadline;
+		p[0] = (struct pollfd){.fd = tn->wake[0], .events = POLLIN};
+		p[1] = (struct pollfd){.fd = tn->local_fd};
+		p[2] = (struct pollfd){.fd = tn->remote_fd};
+		if (!local_eof && up->len < sizeof(up->b))
+			p[1].events |= POLLIN;
+		if (down->len)
+			p[1].events |= POLLOUT;
+		if (!remote_eof)
+			p[2].events |= POLLIN;
+		if (up->len)
+			p[2].events |= POLLOUT;
+		/* OpenSSL may hold decrypted bytes poll() cannot see. */
+		n = (tn->ssl && SSL_pending(tn->ssl) && down->len < sizeof(down->b))
+			    ? 0 : ms_until(limit);
+		n = poll(p, 3, n);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(tn->why, sizeof(tn->why), "poll: %s",
+				 strerror(errno));
+			break;
+		}
+		if (atomic_load(&tn->gate) || p[0].revents)
+			break;
+		if (!local_eof && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			long r = recv(tn->local_fd, up->b + up->len,
+				      sizeof(up->b) - up->len, 0);
+
+			if (r > 0) {
+				up->len += (size_t)r;
+				moved = 1;
+			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				local_eof = 1;
+			}
+		}
+		/* The gate is closed before libesmtp writes what it must not
+		 * send, so check again now that those bytes may be here. */
+		if (atomic_load(&tn->gate))
+			break;
+		if (up->len && !remote_eof) {
+			long w = remote_write(tn, up);
+
+			if (w < 0)
+				remote_eof = tn->remote_closed = 1;
+			moved |= w > 0;
+		}
+		if (!remote_eof) {
+			long r;
+
+			do {
+				r = remote_read(tn, down);
+				moved |= r > 0;
+			} while (r > 0 && tn->ssl && SSL_pending(tn->ssl));
+			if (r < 0)
+				remote_eof = tn->remote_closed = 1;
+		}
+		if (down->len) {
+			long w = send(tn->local_fd, down->b, down->len,
+				      MSG_NOSIGNAL);
+
+			if (w > 0) {
+				memmove(down->b, down->b + w, down->len - (size_t)w);
+				down->len -= (size_t)w;
+				moved = 1;
+			} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				local_eof = 1;
+				down->len = 0;
+			}
+		}
+		if (remote_eof && !down->len && !local_shut) {
+			/* Let libesmtp see the relay hang up. */
+			shutdown(tn->local_fd, SHUT_WR);
+			local_shut = 1;
+		}
+		if (local_eof && (!up->len || remote_eof))
+			break;
+		if (moved) {
+			last = mc_now_mono();
+		} else if (mc_now_mono() >= limit) {
+			tn->stalled = 1;
+			break;
+		}
+	}
+out:
+	/* Hang up on libesmtp at once, whatever ended the loop: it must not
+	 * wait out its own (longer) timeouts. */
+	if (tn->local_fd >= 0)
+		shutdown(tn->local_fd, SHUT_RDWR);
+	if (tn->remote_fd >= 0)
+		shutdown(tn->remote_fd, SHUT_RDWR);
+	free(up);
+	free(down);
+}
+
+static void *tunnel_main(void *arg)
+{
+	struct probe_tunnel *tn = arg;
+
+	if (tunnel_accept(tn) == 0) {
+		tn->accepted = 1;
+		tunnel_relay(tn);
+	}
+	close(tn->listen_fd);
+	tn->listen_fd = -1;
+	return NULL;
+}
+
+int probe_tunnel_start(struct probe_tunnel *tn, struct mc_err *err)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	sigset_t block, old;
+	int rc;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	tn->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (tn->listen_fd < 0 ||
+	    bind(tn->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(tn->listen_fd, 4) < 0 ||
+	    getsockname(tn->listen_fd, (struct sockaddr *)&a, &len) < 0 ||
+	    pipe2(tn->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+		return mc_err_set(err, -1, MC_COMP_INTERNAL,
+				  "tunnel: cannot listen on 127.0.0.1: %s",
+				  strerror(errno));
+	tn->port = ntohs(a.sin_port);
+	/* The thread writes to sockets whose peer may be gone; OpenSSL's
+	 * socket BIO uses plain write(). It inherits this mask. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&tn->thread, NULL, tunnel_main, tn);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return mc_err_set(err, -1, MC_COMP_INTERNAL,
+				  "tunnel: cannot start a thread: %s",
+				  strerror(rc));
+	tn->started = 1;
+	return 0;
+}
+
+void probe_tunnel_gate(struct probe_tunnel *tn)
+{
+	atomic_store(&tn->gate, 1);
+	if (tn->wake[1] >= 0 && write(tn->wake[1], "g", 1) < 0) {
+		/* Full or closed: the thread is already on its way out. */
+	}
+}
+
+void probe_tunnel_stop(struct probe_tunnel *tn)
+{
+	if (tn->started) {
+		if (write(tn->wake[1], "x", 1) < 0) {
+			/* The gate byte is already there. */
+		}
+		pthread_join(tn->thread, NULL);
+		tn->started = 0;
+	}
+	if (tn->ssl)
+		SSL_free(tn->ssl);
+	tn->ssl = NULL;
+	if (tn->listen_fd >= 0)
+		close(tn->listen_fd);
+	if (tn->local_fd >= 0)
+		close(tn->local_fd);
+	if (tn->remote_fd >= 0)
+		close(tn->remote_fd);
+	for (int i = 0; i < 2; i++)
+		if (tn->wake[i] >= 0)
+			close(tn->wake[i]);
+	probe_tunnel_init(tn);
+}
