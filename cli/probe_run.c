@@ -1,0 +1,335 @@
+/* See probe_run.h. Order of events for one round:
+ *   1. an ID per route, then every watch opened (IMAP login, SELECT, IDLE)
+ *      before anything is sent, so an arrival is pushed to us, not polled;
+ *   2. all submissions at once on a small thread pool (libesmtp blocks);
+ *   3. one poll() loop waits for every accepted probe until found, bounced
+ *      or past its deadline;
+ *   4. each probe judged; hops computed from the found copy's header. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/probe_run.h"
+#include "mc_pool.h"
+#include "mc_time.h"
+
+#define SUBMIT_THREADS 8
+
+static void add_evidence(struct probe_job *job, const char *fmt, const char *s)
+{
+	if (job->n_evidence >= GREYLIST_EVIDENCE_MAX)
+		return;
+	snprintf(job->greylist_evidence[job->n_evidence++],
+		 sizeof(job->greylist_evidence[0]), fmt, s);
+	job->greylisted = 1;
+}
+
+static void submit_one(void *arg, size_t i)
+{
+	struct probe_job *job = ((struct probe_job **)arg)[i];
+	const struct mc_route *r = job->route;
+	char *msg;
+
+	msg = probe_message_new(r, job->id, NULL, (time_t)mc_now_real(),
+				&job->err);
+	if (!msg) {
+		job->state = PROBE_ERROR;
+		return;
+	}
+	job->submitted = 1;
+	probe_submit(r, msg, job->id, &job->smtp, &job->err);
+	free(msg);
+}
+
+struct round {
+	struct probe_job *jobs;
+	size_t n;
+};
+
+/* The waiter's DSN callback: a bounce naming one of our probes. */
+static int on_dsn(void *arg, struct mc_arrival *a, const char *msg, size_t len)
+{
+	const struct round *rd = arg;
+	struct probe_job *job = NULL;
+	struct mc_dsn *d = NULL;
+	struct mc_err err = {0};
+	int final = 0;
+
+	for (size_t i = 0; i < rd->n && !job; i++)
+		if (&rd->jobs[i].arrival == a)
+			job = &rd->jobs[i];
+	if (!job || dsn_parse(msg, len, &d, &err) != 0)
+		return 0;
+	for (size_t i = 0; i < d->nrcpt; i++) {
+		if (d->rcpt[i].action == DSN_ACTION_FAILED)
+			final = 1;
+		else if (d->rcpt[i].action == DSN_ACTION_DELAYED)
+			job->deferred = 1;
+		if (d->rcpt[i].reason == DSN_REASON_GREYLISTED)
+			add_evidence(job, "delay DSN: %s",
+				     d->rcpt[i].diagnostic ? d->rcpt[i].diagnostic
+							   : "greylisted");
+	}
+	if (d->kind == DSN_KIND_AUTOREPLY || (!final && !job->deferred)) {
+		dsn_free(d);
+		return 0;
+	}
+	if (final || !job->dsn) {
+		dsn_free(job->dsn);
+		job->dsn = d;
+	} else {
+		dsn_free(d);
+	}
+	return final;
+}
+
+/* The submission's own verdict, for probes that were never accepted. */
+static void judge_submission(struct probe_job *job)
+{
+	const struct mc_probe_result *s = &job->smtp;
+
+	switch (s->outcome) {
+	case PROBE_SUBMIT_QUEUED:
+		return;
+	case PROBE_SUBMIT_GREYLISTED:
+		add_evidence(job, "SMTP reply at submission: %s", s->reply.text);
+		job->deferred = 1;
+		job->state = PROBE_DEFERRED;
+		return;
+	case PROBE_SUBMIT_DEFERRED:
+		job->deferred = 1;
+		job->state = PROBE_DEFERRED;
+		return;
+	case PROBE_SUBMIT_REJECTED:
+		job->state = PROBE_REJECTED;
+		return;
+	case PROBE_SUBMIT_ERROR:
+	default:
+		job->state = PROBE_ERROR;
+		return;
+	}
+}
+
+static void judge_arrival(struct probe_job *job)
+{
+	struct mc_arrival *a = &job->arrival;
+	const struct mc_route *r = job->route;
+	char value[256];
+
+	if (a->found) {
+		job->total_seconds = a->noticed_at - job->smtp.sent_at;
+		if (a->header) {
+			struct mc_err err = {0};
+			job->hops = hops_from_header(a->header, a->header_len, &err);
+			if (job->hops)
+				hops_set_endpoints(job->hops, job->smtp.sent_at,
+						   a->internaldate, a->noticed_at);
+			if (watch_header_field(a->header, a->header_len,
+					       "X-Greylist", value,
+					       sizeof(value)) == 0)
+				add_evidence(job, "X-Greylist: %s", value);
+		}
+		job->state = probe_state_judge_found(a->junk, job->total_seconds,
+						     r->warn);
+		if (job->state == PROBE_DELIVERED && job->greylisted)
+			job->state = PROBE_GREYLISTED;
+		return;
+	}
+	if (a->dsn_final && job->dsn) {
+		job->state = PROBE_BOUNCED;
+		return;
+	}
+	if (a->err.code) {
+		job->err = a->err;
+		job->state = PROBE_ERROR;
+		return;
+	}
+	job->state = job->deferred ? PROBE_DEFERRED : PROBE_LOST;
+}
+
+void probe_run(struct probe_job *jobs, size_t n, double wait)
+{
+	struct mc_waiter *w = NULL;
+	struct round rd = {jobs, n};
+
+	for (size_t i = 0; i < n; i++) {
+		struct probe_job *job = &jobs[i];
+		job->state = PROBE_PENDING;
+		job->total_seconds = NAN;
+		job->arrival.internaldate = NAN;
+		if (probe_id_new(job->id, &job->err) != 0) {
+			job->state = PROBE_ERROR;
+			continue;
+		}
+		snprintf(job->arrival.id, sizeof(job->arrival.id), "%s", job->id);
+		job->arrival.mailbox = job->route->mailbox;
+		job->arrival.bounces = job->route->bounces;
+	}
+
+	/* Watches first: a probe that arrives during submission is pushed. */
+	w = waiter_new(on_dsn, &rd);
+	for (size_t i = 0; w && i < n; i++)
+		if (jobs[i].state == PROBE_PENDING)
+			waiter_add(w, &jobs[i].arrival);
+	if (w)
+		waiter_open(w);
+
+	/* A mailbox that cannot be watched makes its probe unjudgeable: do
+	 * not send it (it would only be left behind). */
+	for (size_t i = 0; i < n; i++) {
+		struct probe_job *job = &jobs[i];
+		if (job->state != PROBE_PENDING)
+			continue;
+		if (!w) {
+			mc_err_set(&job->err, -1, MC_COMP_INTERNAL, "out of memory");
+			job->state = PROBE_ERROR;
+		} else if (job->arrival.err.code) {
+			job->err = job->arrival.err;
+			job->state = PROBE_ERROR;
+			job->arrival.cancelled = 1;
+		}
+	}
+
+	struct probe_job **pending = calloc(n ? n : 1, sizeof(*pending));
+	size_t np = 0;
+
+	if (!pending) {
+		for (size_t i = 0; i < n; i++) {
+			mc_err_set(&jobs[i].err, -1, MC_COMP_INTERNAL, "out of memory");
+			jobs[i].state = PROBE_ERROR;
+		}
+		waiter_free(w);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].state == PROBE_PENDING)
+			pending[np++] = &jobs[i];
+	mc_pool_run(np, SUBMIT_THREADS, submit_one, pending);
+
+	double now = mc_now_mono();
+	for (size_t i = 0; i < np; i++) {
+		struct probe_job *job = pending[i];
+		double limit = job->route->crit;
+		if (job->state == PROBE_PENDING && job->submitted)
+			judge_submission(job);
+		if (wait > 0 && wait < limit)
+			limit = wait;
+		job->arrival.deadline = now + limit;
+		job->waited = limit;
+		if (job->state != PROBE_PENDING)
+			job->arrival.cancelled = 1;
+	}
+	if (w) {
+		waiter_run(w);
+		waiter_free(w);
+	}
+	for (size_t i = 0; i < np; i++)
+		if (pending[i]->state == PROBE_PENDING)
+			judge_arrival(pending[i]);
+	free(pending);
+
+	for (size_t i = 0; i < n; i++) {
+		struct probe_job *job = &jobs[i];
+		double secs = isnan(job->total_seconds) ? 0 : job->total_seconds;
+		job->severity = probe_state_severity(job->state, secs,
+						     job->route->warn);
+	}
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && s[0] ? json_string(s) : json_null();
+}
+
+static json_t *stage_time(double t)
+{
+	return t >= 0 ? json_real(t) : json_null();
+}
+
+static json_t *smtp_json(const struct probe_job *job)
+{
+	const struct mc_probe_result *s = &job->smtp;
+
+	if (!job->submitted)
+		return json_null();
+	return json_pack(
+		"{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:o,s:o,s:o,s:o,s:o,s:o,s:o}}",
+		"code", s->reply.code ? json_integer(s->reply.code) : json_null(),
+		"enhanced", str_or_null(s->reply.enhanced),
+		"text", str_or_null(s->reply.text),
+		"outcome", probe_submit_outcome_name(s->outcome),
+		"stage", str_or_null(s->stage),
+		"queue_id", str_or_null(s->queue_id),
+		"tls", str_or_null(s->tls_version),
+		"cipher", str_or_null(s->tls_cipher),
+		"peer", str_or_null(s->peer),
+		"timings",
+		"connected", stage_time(s->t.connected),
+		"greeting", stage_time(s->t.greeting),
+		"tls", stage_time(s->t.tls),
+		"auth", stage_time(s->t.auth),
+		"envelope", stage_time(s->t.envelope),
+		"data", stage_time(s->t.data),
+		"queued", stage_time(s->t.queued));
+}
+
+json_t *probe_job_json(const struct probe_job *job)
+{
+	const struct mc_arrival *a = &job->arrival;
+	char sent[MC_RFC3339_MAX], found[MC_RFC3339_MAX];
+	json_t *o, *ev = json_array(), *err = json_null(), *dsn = json_null();
+
+	for (size_t i = 0; i < job->n_evidence; i++)
+		json_array_append_new(ev, json_string(job->greylist_evidence[i]));
+	if (job->state == PROBE_ERROR || job->state == PROBE_REJECTED ||
+	    (job->err.code && job->state != PROBE_BOUNCED)) {
+		json_decref(err);
+		err = json_pack("{s:s, s:s}", "component",
+				mc_component_name(job->err.component
+						  ? job->err.component
+						  : job->smtp.component),
+				"message", job->err.msg[0] ? job->err.msg
+							   : job->smtp.reply.text);
+	}
+	if (job->dsn) {
+		json_decref(dsn);
+		dsn = dsn_to_json(job->dsn, NULL);
+	}
+	o = json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"route", job->route->name,
+		"id", job->id,
+		"state", probe_state_name(job->state),
+		"severity", (int)job->severity,
+		"sent_at", job->submitted && job->smtp.sent_at > 0
+				? json_string(mc_time_rfc3339(job->smtp.sent_at, 3, sent))
+				: json_null(),
+		"found_at", a->found ? json_string(mc_time_rfc3339(a->noticed_at, 3, found))
+				     : json_null(),
+		"total_seconds", isnan(job->total_seconds) ? json_null()
+							   : json_real(job->total_seconds),
+		"detect_lag_seconds",
+		a->found && !isnan(a->internaldate)
+			? json_real(fmax(0, a->noticed_at - a->internaldate))
+			: json_null(),
+		"folder", a->found ? json_string(a->folder) : json_null(),
+		"greylisted", job->greylisted,
+		"greylist_evidence", ev,
+		"smtp", smtp_json(job),
+		"hops", job->hops ? hops_to_json(job->hops) : json_array(),
+		"dkim", json_null(),
+		"dsn", dsn,
+		"error", err);
+	if (o && a->found)
+		json_object_set_new(o, "noticed_by", json_string(a->idle ? "idle" : "poll"));
+	return o;
+}
+
+void probe_job_clear(struct probe_job *job)
+{
+	arrival_clear(&job->arrival);
+	hops_free(job->hops);
+	job->hops = NULL;
+	dsn_free(job->dsn);
+	job->dsn = NULL;
+}

@@ -1,0 +1,53 @@
+/* One on-demand round of probes: for each route, a probe submitted through
+ * its relay (probe/) and waited for in its mailbox and bounce mailbox
+ * (receiver/), all routes at once; then each probe judged to one final
+ * state. This is the only place the sending and the arrival side meet for
+ * the `probe` command (DESIGN.md: probe/ and receiver/ never call each
+ * other). */
+#ifndef MC_PROBE_RUN_H
+#define MC_PROBE_RUN_H
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "probe/probe.h"
+#include "probe/probe_state.h"
+#include "receiver/dsn.h"
+#include "receiver/hops.h"
+#include "receiver/watch.h"
+
+#define GREYLIST_EVIDENCE_MAX 4
+
+/* Everything known about one route's probe. probe_run() fills it; the
+ * caller owns the array and releases it with probe_job_clear(). */
+struct probe_job {
+	const struct mc_route *route;          /* borrowed from the config */
+	char id[PROBE_ID_LEN + 1];
+	struct mc_probe_result smtp;
+	int submitted;                         /* probe_submit() was called */
+	struct mc_arrival arrival;
+	struct hops *hops;                     /* from the found copy, or NULL */
+	struct mc_dsn *dsn;                    /* the DSN that decided, or NULL */
+	int deferred;                          /* a delay DSN or 4xx was seen */
+	int greylisted;
+	char greylist_evidence[GREYLIST_EVIDENCE_MAX][160];
+	size_t n_evidence;
+	enum mc_probe_state state;
+	enum mc_severity severity;
+	double total_seconds;                  /* submission -> noticed; NAN */
+	double waited;                         /* the wait's length, seconds */
+	struct mc_err err;                     /* the error behind state error */
+};
+
+/* Sends and waits for n jobs whose route is set. wait > 0 caps every
+ * route's wait (else each waits until its crit). Never fails as a whole:
+ * each job ends in a final state (error with err set when something could
+ * not be judged). */
+void probe_run(struct probe_job *jobs, size_t n, double wait);
+
+/* The DESIGN.md `probe --json` object of one job (new reference). */
+json_t *probe_job_json(const struct probe_job *job);
+
+void probe_job_clear(struct probe_job *job);
+
+#endif

@@ -1,0 +1,40 @@
+# Shared helpers for the integration tests (sourced). Each test runs with
+# MAILCANARY (the binary under test) and MC_ENV_DIR (a running mailenv).
+set -eu
+: "${MAILCANARY:?}" "${MC_ENV_DIR:?}"
+CONF=$MC_ENV_DIR/mailcanary.conf
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mc-it.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# mc ARGS...: runs mailcanary, output in $TMP/out and $TMP/err, status in $rc.
+mc() {
+	rc=0
+	"$MAILCANARY" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	echo "\$ mailcanary $*  -> exit $rc" >&2
+	cat "$TMP/out" >&2
+	cat "$TMP/err" >&2
+}
+
+expect_rc() { [ "$rc" = "$1" ] || fail "exit code $rc, expected $1"; }
+
+# jcheck 'python expression over d' [message]: asserts on the JSON in $TMP/out.
+jcheck() {
+	python3 - "$TMP/out" "$1" <<'PY' || fail "${2:-JSON check failed: $1}"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = eval(sys.argv[2], {"d": d, "p": (d.get("probes") or [{}])[0]})
+sys.exit(0 if ok else 1)
+PY
+}
+
+# conf_edit SED-SCRIPT: a copy of the env's config, edited; prints its path.
+conf_edit() {
+	sed "$1" "$CONF" >"$TMP/edited.conf"
+	chmod 600 "$TMP/edited.conf"
+	echo "$TMP/edited.conf"
+}
+
+# Counts lines of the relay's mail log matching a pattern.
+relay_log_count() { grep -c "$1" "$MC_ENV_DIR/relay/maillog" 2>/dev/null || :; }

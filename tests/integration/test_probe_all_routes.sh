@@ -1,0 +1,7 @@
+# No route named: every route is probed at once; the exit code is the worst.
+. "$(dirname "$0")/lib.sh"
+mc -c "$CONF" probe --wait 30
+expect_rc 1
+head -1 "$TMP/out" | grep -q "^MAILCANARY WARNING - 2 delivered, 1 junk |" || fail "bad status line"
+[ "$(wc -l <"$TMP/out")" = 4 ] || fail "expected 4 lines"
+grep -q "'loop-tls_delivery'=" "$TMP/out" || fail "perfdata of loop-tls missing"
