@@ -209,6 +209,7 @@ static int open_section(struct parse_ctx *c, const char *section)
 		if (!m)
 			break;
 		m->tls_verify = 1;
+		m->idle = 1;
 		m->timeout = 30;
 		m->line = line;
 		m->name = strdup(name);
@@ -408,6 +409,8 @@ static int mailbox_key(struct parse_ctx *c, struct mc_mailbox *m,
 		return set_bool(c, &m->bounce_mailbox, k, v);
 	if (strcmp(k, "keep") == 0)
 		return set_bool(c, &m->keep, k, v);
+	if (strcmp(k, "idle") == 0)
+		return set_bool(c, &m->idle, k, v);
 	return -1;
 }
 

@@ -46,6 +46,7 @@ struct mc_mailbox {
 	size_t n_junk;
 	int bounce_mailbox;
 	int keep;                  /* 1: do not expunge found probes */
+	int idle;                  /* 1 (default): use IMAP IDLE if offered */
 	double timeout;            /* seconds for connect/commands, default 30 */
 	int line;
 };

@@ -156,7 +156,8 @@ static void capability_cb(void *arg, const struct imap_resp *r)
 	struct watch *wt = arg;
 
 	if (strcmp(r->keyword, "CAPABILITY") == 0) {
-		wt->has_idle = imap_has_capability(r->text, r->text_len, "IDLE");
+		wt->has_idle = wt->mb->idle &&
+			imap_has_capability(r->text, r->text_len, "IDLE");
 		wt->has_uidplus = imap_has_capability(r->text, r->text_len,
 						      "UIDPLUS");
 	}

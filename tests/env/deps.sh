@@ -14,7 +14,7 @@ postfix dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postgrey
 nsd rbldnsd opendkim opendkim-tools prometheus-alertmanager prometheus
 pflogsumm procps iproute2 curl"
 bench="$test monitoring-plugins-contrib libmail-imapclient-perl libio-socket-ssl-perl
-spfquery python3-spf rblcheck hyperfine time"
+spfquery python3-spf rblcheck hyperfine time bc libnet-smtp-tls-perl libauthen-sasl-perl"
 
 case "${1:-test}" in
 build) want=$build ;;
