@@ -5,10 +5,12 @@
  *   3. one poll() loop waits for every accepted probe until found, bounced
  *      or past its deadline;
  *   4. each probe judged; hops computed from the found copy's header. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/probe_run.h"
 #include "mc_pool.h"
@@ -23,6 +25,19 @@ static void add_evidence(struct probe_job *job, const char *fmt, const char *s)
 	snprintf(job->greylist_evidence[job->n_evidence++],
 		 sizeof(job->greylist_evidence[0]), fmt, s);
 	job->greylisted = 1;
+}
+
+static void add_event(struct probe_job *job, const char *type,
+		      const char *detail)
+{
+	struct probe_event *e;
+
+	if (job->n_events >= PROBE_EVENTS_MAX)
+		return;
+	e = &job->events[job->n_events++];
+	e->at = mc_now_real();
+	snprintf(e->type, sizeof(e->type), "%s", type);
+	snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
 }
 
 static void submit_one(void *arg, size_t i)
@@ -64,8 +79,14 @@ static int on_dsn(void *arg, struct mc_arrival *a, const char *msg, size_t len)
 	for (size_t i = 0; i < d->nrcpt; i++) {
 		if (d->rcpt[i].action == DSN_ACTION_FAILED)
 			final = 1;
-		else if (d->rcpt[i].action == DSN_ACTION_DELAYED)
+		else if (d->rcpt[i].action == DSN_ACTION_DELAYED) {
+			char detail[200];
 			job->deferred = 1;
+			snprintf(detail, sizeof(detail), "%s %s",
+				 d->rcpt[i].status,
+				 d->rcpt[i].diagnostic ? d->rcpt[i].diagnostic : "");
+			add_event(job, "delay_dsn", detail);
+		}
 		if (d->rcpt[i].reason == DSN_REASON_GREYLISTED)
 			add_evidence(job, "delay DSN: %s",
 				     d->rcpt[i].diagnostic ? d->rcpt[i].diagnostic
@@ -94,10 +115,12 @@ static void judge_submission(struct probe_job *job)
 		return;
 	case PROBE_SUBMIT_GREYLISTED:
 		add_evidence(job, "SMTP reply at submission: %s", s->reply.text);
+		add_event(job, "smtp_4xx", s->reply.text);
 		job->deferred = 1;
 		job->state = PROBE_DEFERRED;
 		return;
 	case PROBE_SUBMIT_DEFERRED:
+		add_event(job, "smtp_4xx", s->reply.text);
 		job->deferred = 1;
 		job->state = PROBE_DEFERRED;
 		return;
@@ -109,6 +132,52 @@ static void judge_submission(struct probe_job *job)
 		job->state = PROBE_ERROR;
 		return;
 	}
+}
+
+/* postgrey's "X-Greylist: delayed 62 seconds by postgrey-1.37 at ..." and
+ * milter-greylist's "... Delayed for 00:01:02 by milter-greylist-4.6". */
+static void greylist_header_delay(struct probe_job *job, const char *v)
+{
+	const char *p;
+	unsigned h, m, sec;
+
+	if ((p = strstr(v, "delayed ")) && isdigit((unsigned char)p[8]))
+		job->greylist_delay = strtod(p + 8, NULL);
+	else if ((p = strstr(v, "Delayed for ")) &&
+		 sscanf(p + 12, "%u:%u:%u", &h, &m, &sec) == 3)
+		job->greylist_delay = h * 3600.0 + m * 60.0 + sec;
+}
+
+/* A greylisting MTA makes the previous hop retry: that shows as a gap in
+ * the delay into the receiving MTA's hop (SMTP between MTAs, not the
+ * submission or LMTP hop). */
+static void hop_gap_evidence(struct probe_job *job)
+{
+	size_t n = hops_count(job->hops);
+	double worst = 0;
+	const struct hop *gap = NULL;
+	char ev[160];
+
+	for (size_t i = 1; i < n; i++) {
+		const struct hop *h = hops_get(job->hops, i);
+		if (isnan(h->delay) || h->delay < GREYLIST_GAP_MIN ||
+		    strncasecmp(h->r.with, "ESMTP", 5) != 0 ||
+		    strcasestr(h->r.with, "A"))   /* ESMTPA/ESMTPSA: submission */
+			continue;
+		if (h->delay > worst) {
+			worst = h->delay;
+			gap = h;
+		}
+	}
+	if (!gap)
+		return;
+	if (!job->greylisted && worst < GREYLIST_GAP_ALONE)
+		return;
+	snprintf(ev, sizeof(ev), "%.0f s gap before the hop by %s", worst,
+		 gap->r.by_host[0] ? gap->r.by_host : "?");
+	add_evidence(job, "Received: %s", ev);
+	if (isnan(job->greylist_delay))
+		job->greylist_delay = worst;
 }
 
 static void judge_arrival(struct probe_job *job)
@@ -127,8 +196,11 @@ static void judge_arrival(struct probe_job *job)
 						   a->internaldate, a->noticed_at);
 			if (watch_header_field(a->header, a->header_len,
 					       "X-Greylist", value,
-					       sizeof(value)) == 0)
+					       sizeof(value)) == 0) {
 				add_evidence(job, "X-Greylist: %s", value);
+				greylist_header_delay(job, value);
+			}
+			hop_gap_evidence(job);
 		}
 		job->state = probe_state_judge_found(a->junk, job->total_seconds,
 						     r->warn);
@@ -157,6 +229,7 @@ void probe_run(struct probe_job *jobs, size_t n, double wait)
 		struct probe_job *job = &jobs[i];
 		job->state = PROBE_PENDING;
 		job->total_seconds = NAN;
+		job->greylist_delay = NAN;
 		job->arrival.internaldate = NAN;
 		if (probe_id_new(job->id, &job->err) != 0) {
 			job->state = PROBE_ERROR;
@@ -320,8 +393,26 @@ json_t *probe_job_json(const struct probe_job *job)
 		"dkim", json_null(),
 		"dsn", dsn,
 		"error", err);
-	if (o && a->found)
+	if (o && a->found) {
 		json_object_set_new(o, "noticed_by", json_string(a->idle ? "idle" : "poll"));
+		if (job->hops)
+			json_object_set_new(o, "mailbox", hops_mailbox_to_json(job->hops));
+	}
+	if (o) {
+		json_t *evs = json_array();
+		for (size_t i = 0; i < job->n_events; i++) {
+			char at[MC_RFC3339_MAX];
+			json_array_append_new(evs, json_pack("{s:s, s:s, s:s}",
+				"at", mc_time_rfc3339(job->events[i].at, 3, at),
+				"type", job->events[i].type,
+				"detail", job->events[i].detail));
+		}
+		json_object_set_new(o, "events", evs);
+		json_object_set_new(o, "greylist_delay_seconds",
+				    isnan(job->greylist_delay)
+					    ? json_null()
+					    : json_real(job->greylist_delay));
+	}
 	return o;
 }
 

@@ -17,6 +17,19 @@
 #include "receiver/watch.h"
 
 #define GREYLIST_EVIDENCE_MAX 4
+#define PROBE_EVENTS_MAX 8
+/* A hop into an MTA this much slower than the others is reported as a gap
+ * consistent with a greylist retry; alone it marks the probe greylisted
+ * only from GREYLIST_GAP_ALONE on (a slow filter can take seconds). */
+#define GREYLIST_GAP_MIN 2.0
+#define GREYLIST_GAP_ALONE 60.0
+
+/* Something that happened to a probe before its final state. */
+struct probe_event {
+	double at;                             /* epoch seconds */
+	char type[16];                         /* "delay_dsn", "smtp_4xx" */
+	char detail[200];
+};
 
 /* Everything known about one route's probe. probe_run() fills it; the
  * caller owns the array and releases it with probe_job_clear(). */
@@ -30,6 +43,9 @@ struct probe_job {
 	struct mc_dsn *dsn;                    /* the DSN that decided, or NULL */
 	int deferred;                          /* a delay DSN or 4xx was seen */
 	int greylisted;
+	double greylist_delay;                 /* seconds, NAN if unknown */
+	struct probe_event events[PROBE_EVENTS_MAX];
+	size_t n_events;
 	char greylist_evidence[GREYLIST_EVIDENCE_MAX][160];
 	size_t n_evidence;
 	enum mc_probe_state state;
