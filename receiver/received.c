@@ -482,6 +482,8 @@ static enum comment_kind scan_comment(const char *p, size_t n,
 			if (!ti->ip[0])
 				memcpy(ti->ip, ip, strlen(ip) + 1);
 			ip_found = 1;
+		} else if (w[i].p[0] == '[') {
+			ip_found = 1;   /* an address literal, if not a valid one */
 		} else if (kv(&w[i], "port=", &v, &vn) ||
 			   kv(&w[i], "ident=", &v, &vn)) {
 			continue;
@@ -525,17 +527,19 @@ static int with_means_tls(const char *with)
 	return 0;
 }
 
-/* Appends a word to the multi-word "with" value. */
-static void with_append(struct received *r, const char *p, size_t n)
+/* Appends a word to the multi-word "with" value. Returns -1 when it does
+ * not fit. */
+static int with_append(struct received *r, const char *p, size_t n)
 {
 	size_t o = strlen(r->with);
 
 	if (o == 0 || o + 1 + n >= sizeof(r->with))
-		return;         /* a word that does not fit is left out whole */
+		return -1;
 	r->with[o] = ' ';
 	clean_copy(r->with + o + 1, sizeof(r->with) - o - 1, p, n);
 	if (!r->with[o + 1])
 		r->with[o] = '\0';
+	return 0;
 }
 
 /* Which word after "from", and what the comments after it said, decide
@@ -625,7 +629,7 @@ int received_parse(const char *p, size_t n, struct received *r)
 	const char *from_w = NULL, *semi = NULL;
 	size_t nt, from_n = 0, clause_n;
 	int awaiting = 0, collecting = 0, words = 0, first_is_kw = 0;
-	int strays = 0, have_with = 0, qmail = 0;
+	int strays = 0, have_with = 0, with_full = 0, qmail = 0;
 
 	memset(r, 0, sizeof(*r));
 	memset(&ti, 0, sizeof(ti));
@@ -715,8 +719,12 @@ int received_parse(const char *p, size_t n, struct received *r)
 			continue;
 		}
 		if (collecting) {
-			if (cur == CL_WITH)
-				with_append(r, w, wn);
+			/* a protocol too long for its field ends at the
+			 * first word that does not fit; the rest is
+			 * still part of it, not stray */
+			if (cur == CL_WITH && !with_full &&
+			    with_append(r, w, wn) < 0)
+				with_full = 1;
 			continue;
 		}
 		strays++;
