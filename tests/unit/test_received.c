@@ -363,6 +363,7 @@ static void test_dates(void **state)
 		"24 Nov 2026 10:00:00 +0000 garbage!", "Nov 24 10:00:00",
 		"Nov 24 10:00:00 +0000 x", "24-Nov 10:00:00 +0000",
 		"24-Nov-20x6 10:00:00", "2026-11-24T10:00:00", "2026-13-24T10:00:00Z",
+		"0000-01-01T00:00:00Z", "1800-01-01T00:00:00+00:00",
 		"1 2 3 4 5 6 7 8 9 10 11 12 13",
 		"24 Nov 2026 10:00:00 (+0000) garbage",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 24 Nov 2026",
