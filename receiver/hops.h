@@ -78,17 +78,21 @@ void hops_set_endpoints(struct hops *h, double submitted_at,
 /* The steps into the mailbox, borrowed from h. */
 const struct hops_mailbox *hops_mailbox(const struct hops *h);
 
-/* Latest known point minus the earliest known point of the whole sequence
- * (endpoints included), or NAN with fewer than two known points. */
+/* The last known point of the sequence minus the first (endpoints
+ * included), i.e. the sum of the delays; NAN with fewer than two known
+ * points. Recomputed by hops_set_endpoints(). */
 double hops_total(const struct hops *h);
 
 /* The hops as a new JSON array the caller owns (NULL on ENOMEM): per hop
  * received_to_json()'s keys (from, helo, ip, by, with, id, for, tls,
- * cipher, auth, note, at, raw when unparsed) plus
- * "delay_seconds" (number or null) and "skew" (bool). */
+ * cipher, auth, note, at, zone_assumed when true, raw when unparsed)
+ * plus "delay_seconds" (number or null) and "skew" (bool) -- the shape of
+ * the probe JSON's "hops" array (DESIGN.md). */
 json_t *hops_to_json(const struct hops *h);
 
-/* The mailbox steps as a new JSON object the caller owns (NULL on ENOMEM):
+/* The mailbox steps as a new JSON object the caller owns (NULL on ENOMEM);
+ * noticed_delay_seconds is the probe JSON's detect_lag_seconds when the
+ * INTERNALDATE is known:
  * {"internaldate": RFC 3339 or null, "delay_seconds": internaldate minus
  *  the newest hop (or submission) or null, "skew": bool,
  *  "noticed_at": RFC 3339 or null, "noticed_delay_seconds": noticed_at

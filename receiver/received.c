@@ -3,19 +3,16 @@
  * Exchange/Office 365, Gmail and Dovecot write it. The value is cut into
  * words and comments; a clause keyword starts a clause and the next word
  * is its value ("with" and "via" may take several: "with Microsoft SMTP
- * Server"). Comments are read wherever they stand for what MTAs put in
- * them: TLS version and cipher, the authenticated sender, and -- right
- * after the from-domain -- the TCP-info (reverse-DNS name, IP, HELO). */
-#include <arpa/inet.h>
+ * Server"). Comments are read wherever they stand (received_comment.c)
+ * for TLS details, the authenticated sender and, right after the
+ * from-domain, the TCP-info (reverse-DNS name, IP, HELO). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mc_time.h"
-#include "receiver/received.h"
+#include "receiver/received_internal.h"
 
-/* Words of one comment looked at. */
-#define COMMENT_MAX_WORDS 48
 /* Words outside any clause tolerated before the form counts as unknown. */
 #define MAX_STRAY_WORDS 4
 
@@ -29,135 +26,6 @@ struct tok {
 
 enum clause { CL_NONE, CL_FROM, CL_BY, CL_VIA, CL_WITH, CL_ID, CL_FOR, CL_TLS };
 
-/* What the comments after the from-domain said. */
-struct tcpinfo {
-	char name[256];
-	int have_name;
-	char ip[64];
-	char helo[256];
-	int is_tcpinfo;
-};
-
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-static int is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Case-insensitive: is p[0..n) exactly s? */
-static int word_is(const char *p, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!s[i] || lower((unsigned char)p[i]) != lower((unsigned char)s[i]))
-			return 0;
-	return s[i] == '\0';
-}
-
-/* Case-insensitive prefix test; *rest gets what follows. */
-static int word_has_prefix(const char *p, size_t n, const char *s,
-			   const char **rest, size_t *rest_n)
-{
-	size_t len = strlen(s);
-
-	if (n < len || !word_is(p, len, s))
-		return 0;
-	*rest = p + len;
-	*rest_n = n - len;
-	return 1;
-}
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not one
- * (overlong forms, surrogates and values past U+10FFFF are invalid). */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-/* Copies untrusted p[0..n) into dst[size] as valid UTF-8: runs of white
- * space become one space (trimmed at both ends), other control bytes and
- * invalid sequences '?'. Cuts at a character boundary. */
-static void clean_copy(char *dst, size_t size, const char *p, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	size_t o = 0, i = 0;
-	int space = 0;
-
-	if (size == 0)
-		return;
-	while (i < n) {
-		size_t len = utf8_len(u + i, n - i);
-		const char *src = p + i;
-
-		if (len == 1 && is_space(u[i])) {
-			space = o > 0;
-			i++;
-			continue;
-		}
-		if (len == 0 || (len == 1 && (u[i] < 0x20 || u[i] == 0x7f))) {
-			src = "?";
-			len = 1;
-			i++;
-		} else {
-			i += len;
-		}
-		if (o + space + len > size - 1)
-			break;
-		if (space)
-			dst[o++] = ' ';
-		space = 0;
-		memcpy(dst + o, src, len);
-		o += len;
-	}
-	dst[o] = '\0';
-}
-
-/* clean_copy() of a host name, without the trailing root dot Gmail
- * writes ("mail-x.example. [192.0.2.1]"). */
-static void copy_host(char *dst, size_t size, const char *p, size_t n)
-{
-	if (n > 1 && p[n - 1] == '.')
-		n--;
-	clean_copy(dst, size, p, n);
-}
-
 /* Cuts the clause part into words and comments. Returns the count. */
 static size_t tokenize(const char *p, size_t n, struct tok *tok, size_t max)
 {
@@ -167,7 +35,7 @@ static size_t tokenize(const char *p, size_t n, struct tok *tok, size_t max)
 		unsigned char c = (unsigned char)p[i];
 		size_t s = i;
 
-		if (is_space(c) || c == ')') {  /* a stray ')' is noise */
+		if (rcv_is_space(c) || c == ')') {  /* a stray ')' is noise */
 			i++;
 			continue;
 		}
@@ -202,7 +70,7 @@ static size_t tokenize(const char *p, size_t n, struct tok *tok, size_t max)
 			if (i < n)
 				i++;
 		}
-		while (i < n && !is_space((unsigned char)p[i]) && p[i] != '(')
+		while (i < n && !rcv_is_space((unsigned char)p[i]) && p[i] != '(')
 			i++;
 		tok[nt].type = TOK_WORD;
 		tok[nt].p = p + s;
@@ -223,292 +91,9 @@ static enum clause keyword(const char *p, size_t n)
 	};
 
 	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
-		if (word_is(p, n, kw[i].word))
+		if (rcv_word_is(p, n, kw[i].word))
 			return kw[i].cl;
 	return CL_NONE;
-}
-
-int received_tls_version(const char *p, size_t n, char *out, size_t out_size)
-{
-	char buf[16];
-	size_t i = 3, o = 3;
-
-	if (!p || n < 3 || out_size == 0)
-		return -1;
-	if (word_is(p, 3, "tls"))
-		memcpy(buf, "TLS", 3);
-	else if (word_is(p, 3, "ssl"))
-		memcpy(buf, "SSL", 3);
-	else
-		return -1;
-	if (i < n && (p[i] == 'v' || p[i] == 'V'))
-		i++;
-	if (i < n) {
-		if (!is_digit((unsigned char)p[i]) || n - i > 8)
-			return -1;
-		buf[o++] = 'v';
-		for (; i < n; i++) {
-			if (is_digit((unsigned char)p[i]))
-				buf[o++] = p[i];
-			else if (p[i] == '.' || p[i] == '_')
-				buf[o++] = '.';
-			else
-				return -1;
-		}
-	} else if (n > 3) {
-		return -1;      /* "TLSv" */
-	}
-	buf[o] = '\0';
-	if (o + 1 > out_size)
-		return -1;
-	memcpy(out, buf, o + 1);
-	return 0;
-}
-
-/* An IP address in one of the shapes Received fields write it: "[a.b.c.d]",
- * "[IPv6:x::y]", "[a.b.c.d]:port", "a.b.c.d", "x::y", "user@[a.b.c.d]".
- * Copies the bare address to out (64 bytes) and returns 1, or returns 0. */
-static int ip_word(const char *p, size_t n, char *out)
-{
-	const char *at = NULL, *rest;
-	char buf[64];
-	size_t rest_n;
-	unsigned char bin[16];
-
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == '@')
-			at = p + i;
-	if (at) {
-		n -= (size_t)(at + 1 - p);
-		p = at + 1;
-	}
-	if (n > 0 && p[0] == '[') {
-		const char *close = memchr(p, ']', n);
-
-		if (!close)
-			return 0;
-		n = (size_t)(close - p) - 1;
-		p++;
-	}
-	if (word_has_prefix(p, n, "ipv6:", &rest, &rest_n)) {
-		p = rest;
-		n = rest_n;
-	}
-	if (n == 0 || n >= sizeof(buf))
-		return 0;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	if (inet_pton(AF_INET, buf, bin) != 1 && inet_pton(AF_INET6, buf, bin) != 1)
-		return 0;
-	memcpy(out, buf, n + 1);
-	return 1;
-}
-
-/* A DNS-name-looking word (letters, digits, '-', '_', '.'), as a
- * reverse-DNS name in TCP-info is. */
-static int name_word(const char *p, size_t n)
-{
-	if (n == 0 || n > 253)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !is_digit(c) && c != '-' && c != '_' && c != '.')
-			return 0;
-	}
-	return 1;
-}
-
-struct cword {
-	const char *p;
-	size_t n;
-};
-
-/* Words of a comment: white space, ',' and parentheses separate. */
-static size_t comment_words(const char *p, size_t n, struct cword *w, size_t max)
-{
-	size_t i = 0, nw = 0;
-
-	while (i < n && nw < max) {
-		size_t s;
-
-		if (is_space((unsigned char)p[i]) || p[i] == ',' || p[i] == '(' ||
-		    p[i] == ')') {
-			i++;
-			continue;
-		}
-		s = i;
-		while (i < n && !is_space((unsigned char)p[i]) && p[i] != ',' &&
-		       p[i] != '(' && p[i] != ')')
-			i++;
-		w[nw].p = p + s;
-		w[nw].n = i - s;
-		nw++;
-	}
-	return nw;
-}
-
-/* The value after "key=" in word w, if w is such a word. */
-static int kv(const struct cword *w, const char *key, const char **v, size_t *vn)
-{
-	return word_has_prefix(w->p, w->n, key, v, vn) && *vn > 0;
-}
-
-static void set_tls(struct received *r, const char *v, size_t vn)
-{
-	if (!r->tls_version[0])
-		received_tls_version(v, vn, r->tls_version, sizeof(r->tls_version));
-}
-
-static void set_cipher(struct received *r, const char *v, size_t vn)
-{
-	if (!r->tls_cipher[0] && vn > 0)
-		clean_copy(r->tls_cipher, sizeof(r->tls_cipher), v, vn);
-}
-
-enum comment_kind { CK_OTHER, CK_TLS, CK_AUTH, CK_TCPINFO };
-
-/* Reads one comment for TLS details (Postfix "using TLSv1.3 with cipher
- * C", Sendmail/Gmail/Office 365 "version=V cipher=C", Exim "TLS1.3" and
- * "TLS1.2:C:256", Exchange 2010 "TLS"), an authenticated sender (Postfix),
- * and, if from_section, TCP-info (RFC 5321 §4.4: "(name [ip])", Exim's
- * "([ip]:port helo=h)", qmail's "(HELO h)" and "(ip)"). */
-static enum comment_kind scan_comment(const char *p, size_t n,
-				      struct received *r, struct tcpinfo *ti,
-				      int from_section)
-{
-	struct cword w[COMMENT_MAX_WORDS];
-	size_t nw = comment_words(p, n, w, COMMENT_MAX_WORDS), i;
-	const char *v;
-	size_t vn;
-	char tmp[16];
-	int tls = 0, ip_found = 0, helo_found = 0;
-	const struct cword *name = NULL;
-
-	if (nw == 0)
-		return CK_OTHER;
-	for (i = 0; i < nw; i++) {
-		if (kv(&w[i], "version=", &v, &vn) &&
-		    received_tls_version(v, vn, tmp, sizeof(tmp)) == 0) {
-			set_tls(r, v, vn);
-			tls = 1;
-		} else if (kv(&w[i], "cipher=", &v, &vn)) {
-			set_cipher(r, v, vn);
-			tls = 1;
-		}
-	}
-	if (tls)
-		return CK_TLS;
-	if (word_is(w[0].p, w[0].n, "using") && nw >= 2 &&
-	    received_tls_version(w[1].p, w[1].n, tmp, sizeof(tmp)) == 0) {
-		set_tls(r, w[1].p, w[1].n);
-		for (i = 2; i + 1 < nw; i++)
-			if (word_is(w[i].p, w[i].n, "cipher")) {
-				set_cipher(r, w[i + 1].p, w[i + 1].n);
-				break;
-			}
-		return CK_TLS;
-	}
-	if (nw <= 2) {
-		/* "TLS1.3", "TLS", "TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256" */
-		const char *colon = memchr(w[0].p, ':', w[0].n);
-		size_t vlen = colon ? (size_t)(colon - w[0].p) : w[0].n;
-
-		if (received_tls_version(w[0].p, vlen, tmp, sizeof(tmp)) == 0) {
-			set_tls(r, w[0].p, vlen);
-			if (colon) {
-				const char *c = colon + 1;
-				const char *end = w[0].p + w[0].n;
-				const char *c2 = memchr(c, ':', (size_t)(end - c));
-
-				set_cipher(r, c, (size_t)((c2 ? c2 : end) - c));
-			}
-			return CK_TLS;
-		}
-	}
-	if (nw == 2 && word_is(w[1].p, w[1].n, "encrypted")) {
-		/* qmail's TLS patch: "with (DHE-RSA-AES256-SHA encrypted) SMTP" */
-		set_cipher(r, w[0].p, w[0].n);
-		if (!r->tls_version[0])
-			memcpy(r->tls_version, "TLS", 4);
-		return CK_TLS;
-	}
-	for (i = 0; i + 1 < nw; i++) {
-		/* Courier: "(AUTH: LOGIN user, TLS: TLSv1.2,256bits,CIPHER)" */
-		if (word_is(w[i].p, w[i].n, "tls:")) {
-			set_tls(r, w[i + 1].p, w[i + 1].n);
-			if (!r->tls_version[0])
-				memcpy(r->tls_version, "TLS", 4);
-			if (i + 3 < nw && w[i + 2].n > 4 &&
-			    word_is(w[i + 2].p + w[i + 2].n - 4, 4, "bits"))
-				set_cipher(r, w[i + 3].p, w[i + 3].n);
-			tls = 1;
-		} else if (word_is(w[i].p, w[i].n, "auth:") && i + 2 < nw) {
-			if (!r->auth[0])
-				clean_copy(r->auth, sizeof(r->auth), w[i + 2].p,
-					   w[i + 2].n);
-			tls |= 2;
-		}
-	}
-	if (tls)
-		return tls & 1 ? CK_TLS : CK_AUTH;
-	for (i = 0; i + 2 < nw; i++) {
-		if (word_is(w[i].p, w[i].n, "authenticated") &&
-		    word_is(w[i + 1].p, w[i + 1].n, "sender:")) {
-			if (!r->auth[0])
-				clean_copy(r->auth, sizeof(r->auth), w[i + 2].p,
-					   w[i + 2].n);
-			return CK_AUTH;
-		}
-	}
-	if (!from_section)
-		return CK_OTHER;
-
-	for (i = 0; i < nw; i++) {
-		char ip[64];
-
-		if (kv(&w[i], "helo=", &v, &vn)) {
-			if (!ti->helo[0])
-				copy_host(ti->helo, sizeof(ti->helo), v, vn);
-			helo_found = 1;
-		} else if ((word_is(w[i].p, w[i].n, "helo") ||
-			    word_is(w[i].p, w[i].n, "ehlo")) && i + 1 < nw) {
-			i++;
-			if (!ti->helo[0])
-				copy_host(ti->helo, sizeof(ti->helo), w[i].p, w[i].n);
-			helo_found = 1;
-		} else if (ip_word(w[i].p, w[i].n, ip)) {
-			if (!ti->ip[0])
-				memcpy(ti->ip, ip, strlen(ip) + 1);
-			ip_found = 1;
-		} else if (kv(&w[i], "port=", &v, &vn) ||
-			   kv(&w[i], "ident=", &v, &vn)) {
-			continue;
-		} else if (!name && i == 0) {
-			const char *at = NULL;
-
-			/* Sendmail: "IDENT:user@rdns" or "user@rdns" */
-			for (size_t k = 0; k < w[i].n; k++)
-				if (w[i].p[k] == '@')
-					at = w[i].p + k;
-			if (at) {
-				w[i].n -= (size_t)(at + 1 - w[i].p);
-				w[i].p = at + 1;
-			}
-			if (name_word(w[i].p, w[i].n))
-				name = &w[i];
-		}
-	}
-	if (!ip_found && !helo_found && !(nw == 1 && name))
-		return CK_OTHER;
-	if (name && !ti->have_name) {
-		ti->have_name = 1;
-		if (!word_is(name->p, name->n, "unknown"))
-			copy_host(ti->name, sizeof(ti->name), name->p, name->n);
-	}
-	ti->is_tcpinfo = 1;
-	return CK_TCPINFO;
 }
 
 /* RFC 3848 (and Gmail's "SMTPS"): protocols that say TLS was used. */
@@ -520,22 +105,24 @@ static int with_means_tls(const char *with)
 	};
 
 	for (size_t i = 0; i < sizeof(tls_protos) / sizeof(tls_protos[0]); i++)
-		if (word_is(with, strlen(with), tls_protos[i]))
+		if (rcv_word_is(with, strlen(with), tls_protos[i]))
 			return 1;
 	return 0;
 }
 
-/* Appends a word to the multi-word "with" value. */
-static void with_append(struct received *r, const char *p, size_t n)
+/* Appends a word to the multi-word "with" value. Returns -1 when it does
+ * not fit. */
+static int with_append(struct received *r, const char *p, size_t n)
 {
 	size_t o = strlen(r->with);
 
 	if (o == 0 || o + 1 + n >= sizeof(r->with))
-		return;         /* a word that does not fit is left out whole */
+		return -1;
 	r->with[o] = ' ';
-	clean_copy(r->with + o + 1, sizeof(r->with) - o - 1, p, n);
+	rcv_clean_copy(r->with + o + 1, sizeof(r->with) - o - 1, p, n);
 	if (!r->with[o + 1])
 		r->with[o] = '\0';
+	return 0;
 }
 
 /* Which word after "from", and what the comments after it said, decide
@@ -543,22 +130,22 @@ static void with_append(struct received *r, const char *p, size_t n)
  * (rdns [ip])". Exim and qmail put the verified name first and say the
  * HELO apart ("helo=h", "(HELO h)"). */
 static void resolve_from(struct received *r, const char *w, size_t wn,
-			 const struct tcpinfo *ti)
+			 const struct rcv_tcpinfo *ti)
 {
 	char ip[64];
 	int literal = wn > 0 && w[0] == '[';
 
 	if (ti->helo[0]) {
 		memcpy(r->from_helo, ti->helo, sizeof(r->from_helo));
-		if (!literal && !word_is(w, wn, "unknown"))
-			copy_host(r->from_host, sizeof(r->from_host), w, wn);
+		if (!literal && !rcv_word_is(w, wn, "unknown"))
+			rcv_copy_host(r->from_host, sizeof(r->from_host), w, wn);
 	} else {
-		copy_host(r->from_helo, sizeof(r->from_helo), w, wn);
+		rcv_copy_host(r->from_helo, sizeof(r->from_helo), w, wn);
 		memcpy(r->from_host, ti->name, sizeof(r->from_host));
 	}
 	if (ti->ip[0])
 		memcpy(r->from_ip, ti->ip, sizeof(r->from_ip));
-	else if (wn > 0 && ip_word(w, wn, ip))
+	else if (wn > 0 && rcv_ip_word(w, wn, ip))
 		memcpy(r->from_ip, ip, sizeof(r->from_ip));
 }
 
@@ -584,13 +171,13 @@ static void parse_date_part(const char *p, size_t n, struct received *r)
 	int tz_ok, fd;
 
 	for (size_t i = 0; i + 3 < n; i++) {
-		if (is_space((unsigned char)p[i]) && word_is(p + i + 1, 2, "id") &&
-		    is_space((unsigned char)p[i + 3])) {
+		if (rcv_is_space((unsigned char)p[i]) && rcv_word_is(p + i + 1, 2, "id") &&
+		    rcv_is_space((unsigned char)p[i + 3])) {
 			size_t s = i + 3, e;
 
-			while (s < n && is_space((unsigned char)p[s]))
+			while (s < n && rcv_is_space((unsigned char)p[s]))
 				s++;
-			for (e = s; e < n && !is_space((unsigned char)p[e]); e++)
+			for (e = s; e < n && !rcv_is_space((unsigned char)p[e]); e++)
 				;
 			dn = i;
 			idv = p + s;
@@ -604,7 +191,7 @@ static void parse_date_part(const char *p, size_t n, struct received *r)
 	r->tz_ok = tz_ok;
 	r->at_frac = fd;
 	if (idv && idn && !r->id[0])
-		clean_copy(r->id, sizeof(r->id), idv, idn);
+		rcv_clean_copy(r->id, sizeof(r->id), idv, idn);
 }
 
 /* An unknown form keeps only raw and the date: half-read clauses of a
@@ -620,12 +207,12 @@ static void forget_clauses(struct received *r)
 int received_parse(const char *p, size_t n, struct received *r)
 {
 	struct tok tok[RECEIVED_MAX_TOKENS];
-	struct tcpinfo ti;
+	struct rcv_tcpinfo ti;
 	enum clause cur = CL_NONE;
 	const char *from_w = NULL, *semi = NULL;
 	size_t nt, from_n = 0, clause_n;
 	int awaiting = 0, collecting = 0, words = 0, first_is_kw = 0;
-	int strays = 0, have_with = 0, qmail = 0;
+	int strays = 0, have_with = 0, with_full = 0, qmail = 0;
 
 	memset(r, 0, sizeof(*r));
 	memset(&ti, 0, sizeof(ti));
@@ -636,7 +223,7 @@ int received_parse(const char *p, size_t n, struct received *r)
 		n = RECEIVED_MAX_INPUT;
 	if (n == 0)
 		return 0;
-	clean_copy(r->raw, sizeof(r->raw), p, n);
+	rcv_clean_copy(r->raw, sizeof(r->raw), p, n);
 
 	/* RFC 5321 §4.4: the date follows the last ';' */
 	for (size_t i = n; i > 0; i--)
@@ -655,16 +242,16 @@ int received_parse(const char *p, size_t n, struct received *r)
 		enum clause kw;
 
 		if (tok[i].type == TOK_COMMENT) {
-			enum comment_kind k = scan_comment(w, wn, r, &ti,
+			enum rcv_comment_kind k = rcv_scan_comment(w, wn, r, &ti,
 							   cur == CL_FROM);
 
-			if (words == 0 && k == CK_OTHER && !r->note[0])
-				clean_copy(r->note, sizeof(r->note), w, wn);
+			if (words == 0 && k == RCV_CK_OTHER && !r->note[0])
+				rcv_clean_copy(r->note, sizeof(r->note), w, wn);
 			collecting = 0;
 			continue;
 		}
 		kw = keyword(w, wn);
-		if (kw == CL_NONE && have_with && !awaiting && word_is(w, wn, "tls"))
+		if (kw == CL_NONE && have_with && !awaiting && rcv_word_is(w, wn, "tls"))
 			kw = CL_TLS;    /* Exim: "with esmtps (TLS1.3) tls CIPHER" */
 		if (words++ == 0)
 			first_is_kw = kw != CL_NONE;
@@ -685,11 +272,11 @@ int received_parse(const char *p, size_t n, struct received *r)
 				break;
 			case CL_BY:
 				if (!r->by_host[0])
-					copy_host(r->by_host, sizeof(r->by_host), w, wn);
+					rcv_copy_host(r->by_host, sizeof(r->by_host), w, wn);
 				break;
 			case CL_WITH:
 				if (!have_with) {
-					clean_copy(r->with, sizeof(r->with), w, wn);
+					rcv_clean_copy(r->with, sizeof(r->with), w, wn);
 					have_with = 1;
 					collecting = 1;
 				}
@@ -699,15 +286,15 @@ int received_parse(const char *p, size_t n, struct received *r)
 				break;
 			case CL_ID:
 				if (!r->id[0])
-					clean_copy(r->id, sizeof(r->id), w, wn);
+					rcv_clean_copy(r->id, sizeof(r->id), w, wn);
 				break;
 			case CL_FOR:
 				strip_angle(&w, &wn);
 				if (!r->for_addr[0])
-					clean_copy(r->for_addr, sizeof(r->for_addr), w, wn);
+					rcv_clean_copy(r->for_addr, sizeof(r->for_addr), w, wn);
 				break;
 			case CL_TLS:
-				set_cipher(r, w, wn);
+				rcv_set_cipher(r, w, wn);
 				break;
 			case CL_NONE:
 				break;
@@ -715,8 +302,12 @@ int received_parse(const char *p, size_t n, struct received *r)
 			continue;
 		}
 		if (collecting) {
-			if (cur == CL_WITH)
-				with_append(r, w, wn);
+			/* a protocol too long for its field ends at the
+			 * first word that does not fit; the rest is
+			 * still part of it, not stray */
+			if (cur == CL_WITH && !with_full &&
+			    with_append(r, w, wn) < 0)
+				with_full = 1;
 			continue;
 		}
 		strays++;

@@ -321,7 +321,9 @@ int received_parse_date(const char *p, size_t n, double *t, int *tz_ok,
 	    tok[0].p[4] == '-') {
 		const char *dot = memchr(tok[0].p, '.', tok[0].n);
 
-		if (mc_time_parse_rfc3339(tok[0].p, tok[0].n, t) < 0)
+		/* the same year floor as RFC 5322 dates (>= 1900) */
+		if (mc_time_parse_rfc3339(tok[0].p, tok[0].n, t) < 0 ||
+		    *t < (double)mc_time_from_utc(1900, 1, 1, 0, 0, 0) - 86400)
 			return -1;
 		if (dot) {
 			int nd = 0;
