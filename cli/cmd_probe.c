@@ -105,10 +105,22 @@ static void print_text(const struct probe_job *jobs, size_t n,
 	}
 	if (n == 0)
 		printf("no routes");
-	printf(" |");
+	printf("\n");
+	for (size_t i = 0; i < n; i++) {
+		describe(&jobs[i], line, sizeof(line));
+		/* '|' starts perfdata in Nagios output: keep it out of text. */
+		for (char *p = line; (p = strchr(p, '|')); )
+			*p = '/';
+		printf("%-*s  %-10s %-8s %s  id=%s\n", wname, jobs[i].route->name,
+		       probe_state_name(jobs[i].state),
+		       severity_word(jobs[i].severity), line,
+		       jobs[i].id[0] ? jobs[i].id : "-");
+	}
+	/* DESIGN.md: the text ends with the perfdata, after '|' (Nagios
+	 * long-output form): delivery time with the route's thresholds. */
+	printf("|");
 	for (size_t i = 0; i < n; i++) {
 		const struct probe_job *j = &jobs[i];
-		/* Perfdata: delivery time with the route's thresholds, in s. */
 		if (isnan(j->total_seconds))
 			printf(" '%s_delivery'=U;%d;%d;0;", j->route->name,
 			       j->route->warn, j->route->crit);
@@ -117,13 +129,6 @@ static void print_text(const struct probe_job *jobs, size_t n,
 			       j->total_seconds, j->route->warn, j->route->crit);
 	}
 	printf("\n");
-	for (size_t i = 0; i < n; i++) {
-		describe(&jobs[i], line, sizeof(line));
-		printf("%-*s  %-10s %-8s %s  id=%s\n", wname, jobs[i].route->name,
-		       probe_state_name(jobs[i].state),
-		       severity_word(jobs[i].severity), line,
-		       jobs[i].id[0] ? jobs[i].id : "-");
-	}
 }
 
 int cmd_probe(const struct mc_cli *cli, int argc, char **argv)
