@@ -3,6 +3,7 @@
 set -eu
 : "${MAILCANARY:?}" "${MC_ENV_DIR:?}"
 CONF=$MC_ENV_DIR/mailcanary.conf
+. "$MC_ENV_DIR/env.sh"   # MC_RELAY, MC_MX, MC_IMAP, MC_CA
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mc-it.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 

@@ -16,7 +16,6 @@ jcheck 'p["total_seconds"] > 0 and p["error"] is None and len(p["id"]) == 26'
 
 # The probe was expunged: searching for its ID finds nothing.
 id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["probes"][0]["id"])' "$TMP/out")
-. "$MC_ENV_DIR/env.sh"
 left=$(curl -s --cacert "$MC_CA" --ssl-reqd "imap://$MC_IMAP:10143/INBOX" \
 	-u "canary@dest.test:$(cat "$MC_ENV_DIR/secrets/canary.pass")" \
 	-X "UID SEARCH HEADER X-Mailcanary-Probe $id")

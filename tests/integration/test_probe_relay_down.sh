@@ -4,4 +4,4 @@ conf=$(conf_edit 's|^port = 10587|port = 10599|')
 mc -c "$conf" --json probe loop --wait 10
 expect_rc 2
 jcheck 'p["state"] == "error" and p["error"]["component"] == "relay"'
-jcheck '"127.0.0.2" in p["error"]["message"]' "error does not name the relay"
+jcheck "'$MC_RELAY' in p['error']['message']" "error does not name the relay"
