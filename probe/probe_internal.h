@@ -93,7 +93,8 @@ int probe_tunnel_start(struct probe_tunnel *tn, struct mc_err *err);
  * written to the tunnel after it returns. */
 void probe_tunnel_gate(struct probe_tunnel *tn);
 
-/* Ends the thread (if started), joins it and closes everything. */
+/* Ends the thread (if started), joins it and closes everything; the
+ * thread's observations (stalled, remote_closed, ...) stay. Idempotent. */
 void probe_tunnel_stop(struct probe_tunnel *tn);
 
 #endif

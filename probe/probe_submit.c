@@ -413,6 +413,8 @@ static void monitor_cb(const char *buf, int len, int writing, void *arg)
 {
 	struct submit *s = arg;
 
+	if (getenv("MC_DEBUG"))
+		fprintf(stderr, "[%d %.3f] %.*s", writing, since(s), len, buf);
 	if (len <= 0)
 		return;
 	if (writing == SMTP_CB_READING)
@@ -587,7 +589,10 @@ static int judge(struct submit *s, struct mc_err *err)
 	const char *stage = s->stage;
 	char why[200];
 
-	if (s->have_eod && s->eod.code / 100 == 2) {
+	/* RFC 2920 §3.1 lets a relay answer 354 to a pipelined DATA after
+	 * every RCPT failed (libesmtp then sends an empty message), and some
+	 * answer its "." with 250: that queued nothing. */
+	if (s->have_eod && s->eod.code / 100 == 2 && res->t.envelope >= 0) {
 		res->outcome = PROBE_SUBMIT_QUEUED;
 		res->component = MC_COMP_NONE;
 		set_stage(res, "data");

@@ -429,6 +429,8 @@ static void tunnel_relay(struct probe_tunnel *tn)
 		}
 		if (local_eof && (!up->len || remote_eof))
 			break;
+		if (getenv("MC_DEBUG"))
+			fprintf(stderr, "tunnel: up=%zu down=%zu leof=%d reof=%d moved=%d rev=%x/%x\n", up->len, down->len, local_eof, remote_eof, moved, p[1].revents, p[2].revents);
 		if (moved) {
 			last = mc_now_mono();
 		} else if (mc_now_mono() >= limit) {
@@ -522,5 +524,7 @@ void probe_tunnel_stop(struct probe_tunnel *tn)
 	for (int i = 0; i < 2; i++)
 		if (tn->wake[i] >= 0)
 			close(tn->wake[i]);
-	probe_tunnel_init(tn);
+	/* Descriptors only: what the thread saw stays for the verdict. */
+	tn->listen_fd = tn->local_fd = tn->remote_fd = -1;
+	tn->wake[0] = tn->wake[1] = -1;
 }
