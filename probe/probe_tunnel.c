@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "mc_time.h"
+#include "probe/probe.h"
 
 #define TUNNEL_BUF 16384
 #define TUNNEL_MAX_ADDRS 16        /* addresses of the relay tried */
@@ -205,6 +206,69 @@ fail:
 	return mc_err_set(err, -1, MC_COMP_TLS, "TLS %s", why);
 }
 
+int probe_tunnel_write(struct probe_tunnel *tn, const char *p, size_t n,
+		       double deadline)
+{
+	size_t off = 0;
+
+	for (int round = 0; off < n && round < 10000; round++) {
+		struct pollfd pf = {.fd = tn->remote_fd, .events = POLLOUT};
+		long w = send(tn->remote_fd, p + off, n - off, MSG_NOSIGNAL);
+		int ms;
+
+		if (w > 0) {
+			off += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			tn->remote_closed = 1;
+			snprintf(tn->why, sizeof(tn->why), "%s", strerror(errno));
+			return -1;
+		}
+		ms = ms_until(deadline);
+		if (ms == 0) {
+			tn->stalled = 1;
+			return -1;
+		}
+		poll(&pf, 1, ms);
+	}
+	return off == n ? 0 : -1;
+}
+
+long probe_tunnel_read_reply(struct probe_tunnel *tn, char *buf, size_t size,
+			     size_t *have, double deadline)
+{
+	for (int round = 0; round < 100000; round++) {
+		struct probe_reply r;
+		struct pollfd pf = {.fd = tn->remote_fd, .events = POLLIN};
+		long got = *have ? probe_reply_parse(buf, *have, &r) : 0;
+		int ms;
+
+		if (got > 0)
+			return got;
+		if (got < 0 || *have == size)
+			return -2;
+		got = recv(tn->remote_fd, buf + *have, size - *have, 0);
+		if (got > 0) {
+			*have += (size_t)got;
+			continue;
+		}
+		if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+			tn->remote_closed = 1;
+			snprintf(tn->why, sizeof(tn->why), "%s",
+				 got == 0 ? "closed" : strerror(errno));
+			return -1;
+		}
+		ms = ms_until(deadline);
+		if (ms == 0) {
+			tn->stalled = 1;
+			return -1;
+		}
+		poll(&pf, 1, ms);
+	}
+	return -2;
+}
+
 /* 1 if the peer of the accepted socket fd is a socket of this process
  * (libesmtp's), so no other local user can take over the tunnel by
  * connecting first. When /proc is not there we cannot tell, and allow. */
@@ -346,6 +410,10 @@ static void tunnel_relay(struct probe_tunnel *tn)
 		snprintf(tn->why, sizeof(tn->why), "out of memory");
 		goto out;
 	}
+	if (tn->prefix_len) {
+		memcpy(down->b, tn->prefix, tn->prefix_len);
+		down->len = tn->prefix_len;
+	}
 	for (int round = 0; round < TUNNEL_MAX_ROUNDS; round++) {
 		struct pollfd p[3];
 		double limit = last + tn->timeout;
@@ -429,8 +497,6 @@ static void tunnel_relay(struct probe_tunnel *tn)
 		}
 		if (local_eof && (!up->len || remote_eof))
 			break;
-		if (getenv("MC_DEBUG"))
-			fprintf(stderr, "tunnel: up=%zu down=%zu leof=%d reof=%d moved=%d rev=%x/%x\n", up->len, down->len, local_eof, remote_eof, moved, p[1].revents, p[2].revents);
 		if (moved) {
 			last = mc_now_mono();
 		} else if (mc_now_mono() >= limit) {
@@ -462,13 +528,25 @@ static void *tunnel_main(void *arg)
 	return NULL;
 }
 
-int probe_tunnel_start(struct probe_tunnel *tn, struct mc_err *err)
+int probe_tunnel_start(struct probe_tunnel *tn, const char *prefix, size_t n,
+		       struct mc_err *err)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t len = sizeof(a);
 	sigset_t block, old;
 	int rc;
 
+	if (n > TUNNEL_BUF)
+		return mc_err_set(err, -1, MC_COMP_INTERNAL,
+				  "tunnel: greeting too long to replay");
+	if (n) {
+		tn->prefix = malloc(n);
+		if (!tn->prefix)
+			return mc_err_set(err, -1, MC_COMP_INTERNAL,
+					  "tunnel: out of memory");
+		memcpy(tn->prefix, prefix, n);
+		tn->prefix_len = n;
+	}
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	tn->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (tn->listen_fd < 0 ||
@@ -515,6 +593,9 @@ void probe_tunnel_stop(struct probe_tunnel *tn)
 	if (tn->ssl)
 		SSL_free(tn->ssl);
 	tn->ssl = NULL;
+	free(tn->prefix);
+	tn->prefix = NULL;
+	tn->prefix_len = 0;
 	if (tn->listen_fd >= 0)
 		close(tn->listen_fd);
 	if (tn->local_fd >= 0)
