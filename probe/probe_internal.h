@@ -45,6 +45,31 @@ void probe_tls_why(struct probe_tls *tls, char *out, size_t size);
 /* "TLSv1.3" and the cipher name of an established connection. */
 void probe_tls_describe(SSL *ssl, char version[16], char cipher[64]);
 
+/* ---- EHLO keyword mask (probe_reply.c; pure) ----
+ *
+ * libesmtp 1.1 sends the message with BDAT when the relay offers CHUNKING
+ * (RFC 3030), and cmd_bdat() switches its protocol monitor off for the
+ * rest of the session: we would see neither the RCPT it pipelines, nor
+ * the chunks' replies, nor the final 250 with the queue ID. So the tunnel
+ * renames the keyword in every "250-CHUNKING" / "250 CHUNKING" line it
+ * hands libesmtp to "X-NOBDAT" (same length: framing is untouched), and
+ * libesmtp uses DATA, which every relay must support (RFC 5321 §4.5.1). */
+
+#define PROBE_MASK_HEAD 12         /* "250-CHUNKING" */
+
+struct probe_ehlo_mask {
+	size_t col;                    /* of the current line, so far */
+	char head[PROBE_MASK_HEAD];    /* its first bytes, held back */
+	int masked;                    /* times the keyword was renamed */
+};
+
+/* Copies in[0..n) to out, renaming the keyword as above, across calls.
+ * The first PROBE_MASK_HEAD bytes of a line are held back until the line
+ * has that many or ends, so out may get up to n + PROBE_MASK_HEAD bytes
+ * (or fewer than n). Returns the number written. */
+size_t probe_ehlo_mask(struct probe_ehlo_mask *m, const char *in, size_t n,
+		       char *out);
+
 /* ---- tunnel (probe_tunnel.c) ----
  *
  * libesmtp 1.1 connects with a blocking connect() (no deadline), has no
@@ -73,6 +98,7 @@ struct probe_tunnel {
 	int stalled;               /* inactivity limit or hard cap hit */
 	int remote_closed;         /* the relay closed (or reset) */
 	int accepted;              /* libesmtp's connection arrived */
+	struct probe_ehlo_mask mask; /* relay -> libesmtp */
 	char why[160];             /* socket/TLS error, if any */
 };
 

@@ -335,20 +335,28 @@ struct pipe_buf {
 	size_t len;
 };
 
-/* Reads from the relay into buf. Returns bytes read, 0 if nothing now,
- * -1 at end of stream or error. */
+static int down_has_room(const struct pipe_buf *buf)
+{
+	return sizeof(buf->b) - buf->len > PROBE_MASK_HEAD;
+}
+
+/* Reads from the relay into buf, through the EHLO keyword mask. Returns
+ * bytes read, 0 if nothing now, -1 at end of stream or error. */
 static long remote_read(struct probe_tunnel *tn, struct pipe_buf *buf)
 {
+	char raw[TUNNEL_BUF];
 	size_t room = sizeof(buf->b) - buf->len;
 	long n;
 
-	if (!room)
+	if (!down_has_room(buf))
 		return 0;
+	room -= PROBE_MASK_HEAD;
 	if (tn->ssl) {
-		int r = SSL_read(tn->ssl, buf->b + buf->len, (int)room);
+		int r = SSL_read(tn->ssl, raw, (int)room);
 
 		if (r > 0) {
-			buf->len += (size_t)r;
+			buf->len += probe_ehlo_mask(&tn->mask, raw, (size_t)r,
+						    buf->b + buf->len);
 			return r;
 		}
 		switch (SSL_get_error(tn->ssl, r)) {
@@ -360,9 +368,10 @@ static long remote_read(struct probe_tunnel *tn, struct pipe_buf *buf)
 			return -1;
 		}
 	}
-	n = recv(tn->remote_fd, buf->b + buf->len, room, 0);
+	n = recv(tn->remote_fd, raw, room, 0);
 	if (n > 0) {
-		buf->len += (size_t)n;
+		buf->len += probe_ehlo_mask(&tn->mask, raw, (size_t)n,
+					    buf->b + buf->len);
 		return n;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -433,7 +442,7 @@ static void tunnel_relay(struct probe_tunnel *tn)
 		if (up->len)
 			p[2].events |= POLLOUT;
 		/* OpenSSL may hold decrypted bytes poll() cannot see. */
-		n = (tn->ssl && SSL_pending(tn->ssl) && down->len < sizeof(down->b))
+		n = (tn->ssl && SSL_pending(tn->ssl) && down_has_room(down))
 			    ? 0 : ms_until(limit);
 		n = poll(p, 3, n);
 		if (n < 0 && errno == EINTR)
@@ -474,8 +483,17 @@ static void tunnel_relay(struct probe_tunnel *tn)
 				r = remote_read(tn, down);
 				moved |= r > 0;
 			} while (r > 0 && tn->ssl && SSL_pending(tn->ssl));
-			if (r < 0)
+			if (r < 0) {
+				struct probe_ehlo_mask *m = &tn->mask;
+
 				remote_eof = tn->remote_closed = 1;
+				/* A last line that ended without a newline. */
+				if (m->col < PROBE_MASK_HEAD && down_has_room(down)) {
+					memcpy(down->b + down->len, m->head, m->col);
+					down->len += m->col;
+					m->col = 0;
+				}
+			}
 		}
 		if (down->len) {
 			long w = send(tn->local_fd, down->b, down->len,

@@ -1,12 +1,33 @@
 /* Fuzz target: SMTP replies as probe submission reads them from a relay —
  * framing and parsing of consecutive replies (resynchronising on the next
- * line after garbage, as probe_session.c does), queue-ID extraction and the
- * greylisting judgement. */
+ * line after garbage, as probe_session.c does), queue-ID extraction, the
+ * greylisting judgement, and the tunnel's EHLO keyword mask (fed in
+ * uneven pieces; nothing may be lost or grow). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "probe/probe.h"
+#include "probe/probe_internal.h"
+
+static void fuzz_mask(const char *p, size_t size)
+{
+	struct probe_ehlo_mask m = {0};
+	char *out = malloc(size + PROBE_MASK_HEAD);
+	size_t o = 0, step = size ? (unsigned char)p[0] % 17 + 1 : 1;
+
+	if (!out)
+		return;
+	for (size_t i = 0; i < size; i += step) {
+		size_t k = size - i < step ? size - i : step;
+
+		o += probe_ehlo_mask(&m, p + i, k, out + o);
+		if (o + (m.col < PROBE_MASK_HEAD ? m.col : 0) != i + k)
+			__builtin_trap();
+	}
+	free(out);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data;
 	size_t pos = 0;
 
+	fuzz_mask(p, size);
 	while (pos < size) {
 		struct probe_reply r;
 		char id[PROBE_QUEUE_ID_MAX];

@@ -134,6 +134,8 @@ struct fake_opts {
 	enum fake_tls tls;
 	SSL_CTX *ctx;                /* server side, when tls */
 	int offer_auth;              /* EHLO lists AUTH PLAIN LOGIN */
+	int offer_chunking;          /* EHLO lists CHUNKING: 1 in the
+				      * middle, 2 as the last line */
 	int auth_ok;                 /* 235, else 535 5.7.8 */
 	const char *greeting;        /* NULL: "220 fake.test ESMTP" */
 	int close_after_greeting;
@@ -155,7 +157,7 @@ struct fake {
 	size_t in_len;
 	/* What the client did; read after fake_stop(). */
 	int saw_ehlo, saw_starttls, tls_up, saw_auth, saw_mail, saw_rcpt;
-	int saw_data, saw_quit, connected, rcpt_ok;
+	int saw_data, saw_bdat, saw_quit, connected, rcpt_ok;
 	char mail_line[512], rcpt_line[512], sni[256];
 	char log[16384];             /* every line the client sent */
 	size_t log_len;
@@ -305,12 +307,15 @@ static void fake_session(struct fake *f)
 
 			f->saw_ehlo++;
 			snprintf(caps, sizeof(caps),
-				 "250-fake.test\r\n%s%s250-PIPELINING\r\n"
+				 "250-fake.test\r\n%s%s%s250-PIPELINING\r\n"
 				 "250-DSN\r\n250-8BITMIME\r\n"
-				 "250 ENHANCEDSTATUSCODES\r\n",
+				 "250%sENHANCEDSTATUSCODES\r\n%s",
 				 o->tls == FAKE_TLS_STARTTLS && !f->tls_up
 					 ? "250-STARTTLS\r\n" : "",
-				 o->offer_auth ? "250-AUTH PLAIN LOGIN\r\n" : "");
+				 o->offer_auth ? "250-AUTH PLAIN LOGIN\r\n" : "",
+				 o->offer_chunking == 1 ? "250-CHUNKING\r\n" : "",
+				 o->offer_chunking == 2 ? "-" : " ",
+				 o->offer_chunking == 2 ? "250 CHUNKING\r\n" : "");
 			fake_send(f, caps);
 		} else if (fake_is(line, "HELO")) {
 			fake_send(f, "250 fake.test\r\n");
@@ -359,6 +364,32 @@ static void fake_session(struct fake *f)
 			fake_data(f);
 			fake_send(f, o->eod_reply ? o->eod_reply
 				  : "250 2.0.0 Ok: queued as 4FAKEQ1D\r\n");
+		} else if (fake_is(line, "BDAT ")) {
+			/* RFC 3030: "BDAT size [LAST]", then size bytes. */
+			long n = strtol(line + 5, NULL, 10);
+			int last = strstr(line, "LAST") != NULL;
+			char chunk[512];
+
+			f->saw_bdat = 1;
+			while (n > 0) {
+				long want = n < (long)sizeof(chunk) ? n : (long)sizeof(chunk);
+				long got;
+
+				if (f->in_len) {
+					got = want < (long)f->in_len ? want : (long)f->in_len;
+					memmove(f->in, f->in + got, f->in_len - (size_t)got);
+					f->in_len -= (size_t)got;
+				} else if (f->ssl) {
+					got = SSL_read(f->ssl, chunk, (int)want);
+				} else {
+					got = recv(f->fd, chunk, (size_t)want, 0);
+				}
+				if (got <= 0)
+					return;
+				n -= got;
+			}
+			fake_send(f, last ? "250 2.0.0 Ok: queued as 4FAKEQ1D\r\n"
+					  : "250 2.0.0 Ok: chunk received\r\n");
 		} else if (fake_is(line, "RSET")) {
 			fake_send(f, "250 2.0.0 Ok\r\n");
 		} else if (fake_is(line, "QUIT")) {

@@ -69,6 +69,9 @@ static int teardown(void **state)
 	return 0;
 }
 
+struct run;
+static void with_auth(struct run *r);
+
 struct run {
 	struct mc_relay relay;
 	struct mc_route route;
@@ -249,6 +252,34 @@ static void test_queued_implicit_tls(void **state)
 	assert_string_equal(r.res.tls_version, "TLSv1.3");
 	assert_true(r.res.t.tls >= r.res.t.connected);
 	assert_true(r.res.t.greeting >= r.res.t.tls);
+	fake_free(f);
+}
+
+/* Relays that offer CHUNKING (Postfix does) still get DATA: libesmtp's
+ * BDAT would blind its protocol monitor. */
+static void test_chunking_masked(void **state)
+{
+	struct fake_opts o = {.tls = FAKE_TLS_STARTTLS, .ctx = W->good,
+			      .offer_auth = 1, .auth_ok = 1,
+			      .offer_chunking = 1};
+	struct run r;
+	struct fake *f;
+
+	(void)state;
+	f = submit_to(&r, &o, MC_TLS_STARTTLS, with_auth);
+	assert_queued(&r);
+	assert_true(r.res.t.envelope >= 0 && r.res.t.data >= 0);
+	assert_true(f->saw_data);
+	assert_false(f->saw_bdat);
+	fake_free(f);
+
+	/* CHUNKING as the last EHLO line, in clear. */
+	memset(&o, 0, sizeof(o));
+	o.offer_chunking = 2;
+	f = submit_to(&r, &o, MC_TLS_NONE, NULL);
+	assert_queued(&r);
+	assert_false(f->saw_bdat);
+	assert_non_null(f->message);
 	fake_free(f);
 }
 
@@ -637,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_queued_starttls_auth),
 		cmocka_unit_test(test_queued_implicit_tls),
 		cmocka_unit_test(test_starttls_by_name_sends_sni),
+		cmocka_unit_test(test_chunking_masked),
 		cmocka_unit_test(test_no_starttls_sends_nothing),
 		cmocka_unit_test(test_unknown_ca_refused),
 		cmocka_unit_test(test_unknown_ca_accepted_without_verify),
