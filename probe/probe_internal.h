@@ -197,8 +197,9 @@ struct probe_sub {
 	struct probe_reply fail;
 	int have_eod;
 	struct probe_reply eod;
-	int tls_refused;               /* before the handshake: why */
-	char tls_refused_why[200];
+	int broken;                    /* the prologue ended it: why */
+	enum mc_component broken_comp;
+	char broken_why[200];
 
 	int gated;
 	enum mc_component gate_comp;

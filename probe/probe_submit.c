@@ -119,10 +119,11 @@ static long prologue_step(struct probe_sub *s, const char *cmd, char *buf,
 		return -1;
 	len = probe_tunnel_read_reply(&s->tn, buf, size, have, deadline);
 	if (len == -2) {
-		s->tls_refused = 1;
-		snprintf(s->tls_refused_why, sizeof(s->tls_refused_why),
-			 "the relay's reply to %s is not SMTP",
-			 cmd ? "our EHLO/STARTTLS" : "the connection");
+		s->broken = 1;
+		s->broken_comp = MC_COMP_RELAY;
+		snprintf(s->broken_why, sizeof(s->broken_why),
+			 "the reply to %.8s is not SMTP (or too long)",
+			 cmd ? cmd : "connect");
 		return -1;
 	}
 	if (len > 0)
@@ -194,20 +195,22 @@ static int starttls_prologue(struct probe_sub *s, char *greeting,
 	if ((size_t)len != have) {
 		/* Bytes sent along with the 220 would be read as if they
 		 * came over TLS: the STARTTLS injection of CVE-2011-0411. */
-		s->tls_refused = 1;
-		snprintf(s->tls_refused_why, sizeof(s->tls_refused_why),
+		s->broken = 1;
+		s->broken_comp = MC_COMP_TLS;
+		snprintf(s->broken_why, sizeof(s->broken_why),
 			 "the relay sent data after its STARTTLS reply; "
 			 "refusing it");
 		goto out;
 	}
 	s->starttls_accepted = 1;
 	if (probe_tunnel_handshake(&s->tn, &s->tls, s->relay,
-				   mc_now_mono() + s->relay->timeout, err) == 0)
+				   mc_now_mono() + s->relay->timeout, err) == 0) {
 		rc = 0;
-	else
-		snprintf(s->tls_refused_why, sizeof(s->tls_refused_why), "%s",
-			 err->msg);
-	s->tls_refused = rc < 0;
+	} else {
+		s->broken = 1;
+		s->broken_comp = MC_COMP_TLS;
+		snprintf(s->broken_why, sizeof(s->broken_why), "%s", err->msg);
+	}
 	mc_err_clear(err);
 	goto out;
 quit:
@@ -254,9 +257,10 @@ static int judge(struct probe_sub *s, struct mc_err *err)
 			    "%s refused STARTTLS: %d %s %s", s->where,
 			    s->fail.code, s->fail.enhanced, s->fail.text);
 	}
-	if (s->tls_refused)
-		return fail(s, err, PROBE_SUBMIT_ERROR, MC_COMP_TLS, "tls",
-			    "%s: %s", s->where, s->tls_refused_why);
+	if (s->broken)
+		return fail(s, err, PROBE_SUBMIT_ERROR, s->broken_comp,
+			    s->broken_comp == MC_COMP_TLS ? "tls" : stage,
+			    "%s: %s", s->where, s->broken_why);
 	if (s->relay->user && !s->authenticated && s->have_auth_reply) {
 		res->reply = s->auth_reply;
 		return fail(s, err, PROBE_SUBMIT_ERROR, MC_COMP_AUTH, "auth",

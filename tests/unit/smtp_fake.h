@@ -141,6 +141,8 @@ struct fake_opts {
 	int close_after_greeting;
 	const char *stall_at;        /* stop answering at this verb; "" =
 				      * before the greeting */
+	const char *ehlo_reply;      /* NULL: the capabilities above */
+	int starttls_inject;         /* plaintext right after the 220 */
 	const char *mail_reply;      /* NULL: 250 2.1.0 Ok */
 	const char *rcpt_reply;      /* NULL: 250 2.1.5 Ok */
 	const char *data_reply;      /* NULL: 354 ... */
@@ -306,6 +308,10 @@ static void fake_session(struct fake *f)
 			char caps[512];
 
 			f->saw_ehlo++;
+			if (o->ehlo_reply) {
+				fake_send(f, o->ehlo_reply);
+				continue;
+			}
 			snprintf(caps, sizeof(caps),
 				 "250-fake.test\r\n%s%s%s250-PIPELINING\r\n"
 				 "250-DSN\r\n250-8BITMIME\r\n"
@@ -321,7 +327,10 @@ static void fake_session(struct fake *f)
 			fake_send(f, "250 fake.test\r\n");
 		} else if (fake_is(line, "STARTTLS")) {
 			f->saw_starttls = 1;
-			fake_send(f, "220 2.0.0 Ready to start TLS\r\n");
+			fake_send(f, o->starttls_inject
+				  ? "220 2.0.0 Ready to start TLS\r\n"
+				    "250-injected in clear\r\n"
+				  : "220 2.0.0 Ready to start TLS\r\n");
 			if (fake_tls_accept(f) < 0)
 				return;
 		} else if (fake_is(line, "AUTH LOGIN")) {

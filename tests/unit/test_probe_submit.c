@@ -538,6 +538,88 @@ static void test_deferred_and_rejected_elsewhere(void **state)
 	fake_free(f);
 }
 
+/* Our own STARTTLS prologue: what the relay says before TLS. */
+static void test_starttls_prologue_failures(void **state)
+{
+	struct fake_opts o = {.tls = FAKE_TLS_STARTTLS, .ctx = W->good,
+			      .greeting = "554 5.7.1 Go away\r\n"};
+	struct run r;
+	struct fake *f;
+
+	(void)state;
+	f = submit_to(&r, &o, MC_TLS_STARTTLS, NULL);
+	assert_error(&r, PROBE_SUBMIT_REJECTED, MC_COMP_RELAY, "greeting");
+	assert_string_equal(r.res.reply.enhanced, "5.7.1");
+	assert_null(strstr(f->log, "EHLO"));
+	fake_free(f);
+
+	o.greeting = NULL;
+	o.ehlo_reply = "421 4.3.2 Shutting down\r\n";
+	f = submit_to(&r, &o, MC_TLS_STARTTLS, NULL);
+	assert_error(&r, PROBE_SUBMIT_DEFERRED, MC_COMP_RELAY, "greeting");
+	assert_int_equal(r.res.reply.code, 421);
+	assert_false(f->saw_starttls);
+	fake_free(f);
+
+	/* CVE-2011-0411: bytes after the 220 must not count as TLS. */
+	o.ehlo_reply = NULL;
+	o.starttls_inject = 1;
+	f = submit_to(&r, &o, MC_TLS_STARTTLS, NULL);
+	assert_error(&r, PROBE_SUBMIT_ERROR, MC_COMP_TLS, "tls");
+	assert_non_null(strstr(r.err.msg, "after its STARTTLS reply"));
+	assert_false(f->saw_mail);
+	fake_free(f);
+
+	/* Not SMTP at all. */
+	memset(&o, 0, sizeof(o));
+	o.greeting = "HTTP/1.1 400 Bad Request\r\n\r\n";
+	f = submit_to(&r, &o, MC_TLS_STARTTLS, NULL);
+	assert_error(&r, PROBE_SUBMIT_ERROR, MC_COMP_RELAY, "greeting");
+	assert_non_null(strstr(r.err.msg, "not SMTP"));
+	fake_free(f);
+}
+
+struct parallel {
+	struct fake *f;
+	struct run r;
+};
+
+static void *parallel_one(void *arg)
+{
+	struct parallel *p = arg;
+
+	run_submit(&p->r);
+	return NULL;
+}
+
+/* Submissions from several threads at once (the run tick's pool). */
+static void test_parallel_submissions(void **state)
+{
+	enum { N = 6 };
+	struct fake_opts o = {.tls = FAKE_TLS_STARTTLS, .ctx = W->good,
+			      .offer_auth = 1, .auth_ok = 1};
+	struct fake_opts oi = {.tls = FAKE_TLS_IMPLICIT, .ctx = W->good};
+	struct parallel p[N];
+	pthread_t t[N];
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		p[i].f = fake_start(i % 2 ? &oi : &o);
+		run_init(&p[i].r, p[i].f->port,
+			 i % 2 ? MC_TLS_IMPLICIT : MC_TLS_STARTTLS);
+		if (i % 2 == 0)
+			with_auth(&p[i].r);
+	}
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, parallel_one, &p[i]), 0);
+	for (int i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		fake_stop(p[i].f);
+		assert_queued(&p[i].r);
+		fake_free(p[i].f);
+	}
+}
+
 static void test_closed_after_greeting(void **state)
 {
 	struct fake_opts o = {.close_after_greeting = 1};
@@ -679,6 +761,8 @@ int main(void)
 		cmocka_unit_test(test_greylisted_at_rcpt),
 		cmocka_unit_test(test_rejected_at_rcpt),
 		cmocka_unit_test(test_deferred_and_rejected_elsewhere),
+		cmocka_unit_test(test_starttls_prologue_failures),
+		cmocka_unit_test(test_parallel_submissions),
 		cmocka_unit_test(test_closed_after_greeting),
 		cmocka_unit_test(test_stall_honours_deadline),
 		cmocka_unit_test(test_closed_port),
