@@ -22,6 +22,9 @@
  *    given (the tunnel's 127.0.0.1), knows no IP SANs, and it looks for
  *    client certificates under ~/.config/libesmtp; OpenSSL's own checks
  *    against relay->host (probe_tls.c) replace all that.
+ *  - With CHUNKING offered it sends BDAT, which switches its protocol
+ *    monitor off for good; the tunnel masks the keyword (probe_internal.h)
+ *    so it uses DATA.
  *  - It writes with write(): a relay that hangs up raises SIGPIPE in the
  *    calling thread; we block it around the submission and discard it. */
 #include "probe/probe.h"

@@ -431,8 +431,10 @@ static void tunnel_relay(struct probe_tunnel *tn)
 		if (limit > tn->hard_deadline)
 			limit = tn->hard_deadline;
 		p[0] = (struct pollfd){.fd = tn->wake[0], .events = POLLIN};
-		p[1] = (struct pollfd){.fd = tn->local_fd};
-		p[2] = (struct pollfd){.fd = tn->remote_fd};
+		/* A side that has hung up would make poll() spin on POLLHUP. */
+		p[1] = (struct pollfd){.fd = local_eof && !down->len
+						     ? -1 : tn->local_fd};
+		p[2] = (struct pollfd){.fd = remote_eof ? -1 : tn->remote_fd};
 		if (!local_eof && up->len < sizeof(up->b))
 			p[1].events |= POLLIN;
 		if (down->len)
@@ -518,7 +520,8 @@ static void tunnel_relay(struct probe_tunnel *tn)
 		if (moved) {
 			last = mc_now_mono();
 		} else if (mc_now_mono() >= limit) {
-			tn->stalled = 1;
+			/* Once the relay has gone, waiting is libesmtp's. */
+			tn->stalled = !remote_eof;
 			break;
 		}
 	}
