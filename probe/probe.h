@@ -6,11 +6,13 @@
  *
  * Why libesmtp: it is the packaged, maintained SMTP submission client on
  * Debian (DESIGN.md "Dependencies"); it does EHLO/HELO fallback,
- * PIPELINING, SASL, DSN parameters and STARTTLS over OpenSSL, and its
- * event and protocol-monitor callbacks let us see every reply line without
- * writing an SMTP client of our own. What it lacks (bounded connect,
- * implicit TLS, a hard stop on AUTH failure) probe_submit.c supplies; see
- * the comments there. */
+ * PIPELINING, SASL (PLAIN, LOGIN, CRAM-MD5 plugins) and DSN parameters,
+ * and its protocol monitor lets us see every reply line without writing
+ * an SMTP client of our own. Where 1.1.0 falls short (no connect deadline,
+ * no implicit TLS, a STARTTLS that deadlocks on TLS 1.3, BDAT that blinds
+ * the monitor, MAIL FROM sent after a failed AUTH) we carry the connection
+ * and TLS ourselves and watch it closely; see probe_submit.c and
+ * probe_session.c. */
 #ifndef MC_PROBE_H
 #define MC_PROBE_H
 
@@ -74,10 +76,12 @@ long probe_reply_parse(const char *p, size_t n, struct probe_reply *r);
  * out_size - 1 characters, or -1 if none is recognised (out = ""). */
 int probe_reply_queue_id(const char *text, char *out, size_t out_size);
 
-/* 1 if a 4xx reply looks like greylisting: 450/451 with enhanced code
- * 4.7.0 or 4.7.1, or any 4xx naming greylisting in its text, or a 450/451
- * without an enhanced code saying "try again later"-style words
- * (see probe_reply.c). 0 otherwise (and always for non-4xx). */
+/* 1 if a 4xx reply looks like greylisting (DESIGN.md "Greylisting
+ * evidence"): any 4xx naming greylisting in its text; else a 450/451 with
+ * enhanced code 4.7.0 or 4.7.1, or without an enhanced code but with "try
+ * again later"-style words, unless its text names another cause (host
+ * name or DNS lookups, listings, rate limits, "busy"). 0 otherwise, and
+ * always for non-4xx. */
 int probe_reply_is_greylisting(const struct probe_reply *r);
 
 /* ---- submission ---- */
@@ -127,18 +131,23 @@ struct mc_probe_result {
 
 /* Submits msg (as probe_message_new() makes it) for route->to from
  * route->from through route->relay, asking for DSNs (RET=HDRS, ENVID=id,
- * NOTIFY=FAILURE,DELAY). relay->tls STARTTLS requires STARTTLS (nothing is
- * sent in clear if it is not offered), IMPLICIT speaks TLS from the first
- * byte, NONE is cleartext. Certificates are verified against the system
- * store or relay->ca_file and relay->host (a name or an IP SAN) unless
- * relay->tls_verify is 0. With relay->user set, mail is sent only after a
- * successful AUTH. Every stage is bounded by relay->timeout (connect
- * included; name resolution is the system resolver's).
+ * NOTIFY=FAILURE,DELAY) when the relay offers them; always with DATA,
+ * never BDAT. relay->tls STARTTLS requires STARTTLS (if it is not
+ * offered, or fails, nothing but EHLO and QUIT was sent in clear),
+ * IMPLICIT speaks TLS from the first byte, NONE is cleartext.
+ * Certificates are verified against the system store or relay->ca_file
+ * and relay->host (a name, sent as SNI, or an IP SAN) unless
+ * relay->tls_verify is 0. With relay->user set, MAIL FROM is sent only
+ * after a successful AUTH. Each stage may take relay->timeout (connect
+ * included; name resolution is the system resolver's), the whole at most
+ * eight times that.
  * Fills res in every case. Returns 0 when the relay queued the message;
- * otherwise -1 with err filled (component as in res, stage and relay
- * host:port named; the password never appears). Blocks the calling thread
- * for the whole submission (it runs one helper thread of its own); safe to
- * call from several threads at once. Borrows everything until it returns. */
+ * otherwise -1 with err filled: component as in res (relay, tls, auth,
+ * greylisting; internal for bad arguments or no resources), the stage and
+ * the relay's host:port named; the password never appears. Blocks the
+ * calling thread for the whole submission (it runs one helper thread of
+ * its own); safe to call from several threads at once. Borrows everything
+ * until it returns. */
 int probe_submit(const struct mc_route *route, const char *msg,
 		 const char *id, struct mc_probe_result *res,
 		 struct mc_err *err);

@@ -7,6 +7,7 @@
  * replies (greeting, EHLO, AUTH) not at all; we read the raw lines from its
  * protocol monitor and parse them here. */
 #include "probe/probe.h"
+#include "probe/probe_internal.h"
 
 #include <string.h>
 #include <strings.h>
@@ -268,6 +269,49 @@ int probe_reply_is_greylisting(const struct probe_reply *r)
 		if (ci_find(r->text, later_words[i]))
 			return 1;
 	return 0;
+}
+
+/* Renames CHUNKING in a held-back line head (see probe_internal.h). */
+static void mask_head(struct probe_ehlo_mask *m, size_t len)
+{
+	if (len == PROBE_MASK_HEAD && memcmp(m->head, "250", 3) == 0 &&
+	    (m->head[3] == '-' || m->head[3] == ' ') &&
+	    strncasecmp(m->head + 4, "CHUNKING", 8) == 0) {
+		memcpy(m->head + 4, "X-NOBDAT", 8);
+		m->masked++;
+	}
+}
+
+size_t probe_ehlo_mask(struct probe_ehlo_mask *m, const char *in, size_t n,
+		       char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (m->col < PROBE_MASK_HEAD) {
+			if (c == '\n') {
+				/* A short line: nothing to rename. */
+				memcpy(out + o, m->head, m->col);
+				o += m->col;
+				out[o++] = c;
+				m->col = 0;
+				continue;
+			}
+			m->head[m->col++] = c;
+			if (m->col == PROBE_MASK_HEAD) {
+				mask_head(m, m->col);
+				memcpy(out + o, m->head, m->col);
+				o += m->col;
+			}
+			continue;
+		}
+		out[o++] = c;
+		if (c == '\n')
+			m->col = 0;
+	}
+	return o;
 }
 
 const char *probe_submit_outcome_name(enum probe_submit_outcome o)

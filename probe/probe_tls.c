@@ -1,7 +1,7 @@
 /* The OpenSSL client context for a relay: verification on by default,
  * against the relay's configured name or address, and reasons a human can
- * act on when it fails. Used both by libesmtp (STARTTLS, through
- * smtp_starttls_set_ctx()) and by our tunnel (implicit TLS). */
+ * act on when it fails. The tunnel (probe_tunnel.c) uses it for implicit
+ * TLS and after our own STARTTLS alike. */
 #include "probe/probe_internal.h"
 
 #include <arpa/inet.h>
@@ -36,24 +36,6 @@ static int tls_verify_cb(int ok, X509_STORE_CTX *x)
 	return ok;
 }
 
-/* libesmtp creates its SSL itself and never sets SNI, so name the relay
- * when the handshake starts, before the ClientHello is written. Relays
- * that choose their certificate by SNI (Postfix tls_server_sni_maps,
- * hosted submission services) need it. */
-static void tls_info_cb(const SSL *cssl, int where, int ret)
-{
-	SSL *ssl = (SSL *)cssl;
-	struct probe_tls *tls;
-
-	(void)ret;
-	if (!(where & SSL_CB_HANDSHAKE_START) || SSL_is_server(ssl))
-		return;
-	tls = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-	if (tls && tls->sni[0] &&
-	    !SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name))
-		SSL_set_tlsext_host_name(ssl, tls->sni);
-}
-
 int probe_tls_init(struct probe_tls *tls, const struct mc_relay *relay,
 		   struct mc_err *err)
 {
@@ -72,7 +54,6 @@ int probe_tls_init(struct probe_tls *tls, const struct mc_relay *relay,
 	/* RFC 8996 retired TLS 1.0 and 1.1; RFC 8314 §4.1 asks for 1.2+. */
 	if (!SSL_CTX_set_min_proto_version(tls->ctx, TLS1_2_VERSION))
 		goto fail;
-	SSL_CTX_set_info_callback(tls->ctx, tls_info_cb);
 	if (!tls->verify) {
 		SSL_CTX_set_verify(tls->ctx, SSL_VERIFY_NONE, NULL);
 		return 0;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "mc_time.h"
+#include "probe/probe.h"
 
 #define TUNNEL_BUF 16384
 #define TUNNEL_MAX_ADDRS 16        /* addresses of the relay tried */
@@ -205,6 +206,69 @@ fail:
 	return mc_err_set(err, -1, MC_COMP_TLS, "TLS %s", why);
 }
 
+int probe_tunnel_write(struct probe_tunnel *tn, const char *p, size_t n,
+		       double deadline)
+{
+	size_t off = 0;
+
+	for (int round = 0; off < n && round < 10000; round++) {
+		struct pollfd pf = {.fd = tn->remote_fd, .events = POLLOUT};
+		long w = send(tn->remote_fd, p + off, n - off, MSG_NOSIGNAL);
+		int ms;
+
+		if (w > 0) {
+			off += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			tn->remote_closed = 1;
+			snprintf(tn->why, sizeof(tn->why), "%s", strerror(errno));
+			return -1;
+		}
+		ms = ms_until(deadline);
+		if (ms == 0) {
+			tn->stalled = 1;
+			return -1;
+		}
+		poll(&pf, 1, ms);
+	}
+	return off == n ? 0 : -1;
+}
+
+long probe_tunnel_read_reply(struct probe_tunnel *tn, char *buf, size_t size,
+			     size_t *have, double deadline)
+{
+	for (int round = 0; round < 100000; round++) {
+		struct probe_reply r;
+		struct pollfd pf = {.fd = tn->remote_fd, .events = POLLIN};
+		long got = *have ? probe_reply_parse(buf, *have, &r) : 0;
+		int ms;
+
+		if (got > 0)
+			return got;
+		if (got < 0 || *have == size)
+			return -2;
+		got = recv(tn->remote_fd, buf + *have, size - *have, 0);
+		if (got > 0) {
+			*have += (size_t)got;
+			continue;
+		}
+		if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+			tn->remote_closed = 1;
+			snprintf(tn->why, sizeof(tn->why), "%s",
+				 got == 0 ? "closed" : strerror(errno));
+			return -1;
+		}
+		ms = ms_until(deadline);
+		if (ms == 0) {
+			tn->stalled = 1;
+			return -1;
+		}
+		poll(&pf, 1, ms);
+	}
+	return -2;
+}
+
 /* 1 if the peer of the accepted socket fd is a socket of this process
  * (libesmtp's), so no other local user can take over the tunnel by
  * connecting first. When /proc is not there we cannot tell, and allow. */
@@ -271,20 +335,28 @@ struct pipe_buf {
 	size_t len;
 };
 
-/* Reads from the relay into buf. Returns bytes read, 0 if nothing now,
- * -1 at end of stream or error. */
+static int down_has_room(const struct pipe_buf *buf)
+{
+	return sizeof(buf->b) - buf->len > PROBE_MASK_HEAD;
+}
+
+/* Reads from the relay into buf, through the EHLO keyword mask. Returns
+ * bytes read, 0 if nothing now, -1 at end of stream or error. */
 static long remote_read(struct probe_tunnel *tn, struct pipe_buf *buf)
 {
+	char raw[TUNNEL_BUF];
 	size_t room = sizeof(buf->b) - buf->len;
 	long n;
 
-	if (!room)
+	if (!down_has_room(buf))
 		return 0;
+	room -= PROBE_MASK_HEAD;
 	if (tn->ssl) {
-		int r = SSL_read(tn->ssl, buf->b + buf->len, (int)room);
+		int r = SSL_read(tn->ssl, raw, (int)room);
 
 		if (r > 0) {
-			buf->len += (size_t)r;
+			buf->len += probe_ehlo_mask(&tn->mask, raw, (size_t)r,
+						    buf->b + buf->len);
 			return r;
 		}
 		switch (SSL_get_error(tn->ssl, r)) {
@@ -296,9 +368,10 @@ static long remote_read(struct probe_tunnel *tn, struct pipe_buf *buf)
 			return -1;
 		}
 	}
-	n = recv(tn->remote_fd, buf->b + buf->len, room, 0);
+	n = recv(tn->remote_fd, raw, room, 0);
 	if (n > 0) {
-		buf->len += (size_t)n;
+		buf->len += probe_ehlo_mask(&tn->mask, raw, (size_t)n,
+					    buf->b + buf->len);
 		return n;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -346,6 +419,10 @@ static void tunnel_relay(struct probe_tunnel *tn)
 		snprintf(tn->why, sizeof(tn->why), "out of memory");
 		goto out;
 	}
+	if (tn->prefix_len) {
+		memcpy(down->b, tn->prefix, tn->prefix_len);
+		down->len = tn->prefix_len;
+	}
 	for (int round = 0; round < TUNNEL_MAX_ROUNDS; round++) {
 		struct pollfd p[3];
 		double limit = last + tn->timeout;
@@ -354,8 +431,10 @@ static void tunnel_relay(struct probe_tunnel *tn)
 		if (limit > tn->hard_deadline)
 			limit = tn->hard_deadline;
 		p[0] = (struct pollfd){.fd = tn->wake[0], .events = POLLIN};
-		p[1] = (struct pollfd){.fd = tn->local_fd};
-		p[2] = (struct pollfd){.fd = tn->remote_fd};
+		/* A side that has hung up would make poll() spin on POLLHUP. */
+		p[1] = (struct pollfd){.fd = local_eof && !down->len
+						     ? -1 : tn->local_fd};
+		p[2] = (struct pollfd){.fd = remote_eof ? -1 : tn->remote_fd};
 		if (!local_eof && up->len < sizeof(up->b))
 			p[1].events |= POLLIN;
 		if (down->len)
@@ -365,7 +444,7 @@ static void tunnel_relay(struct probe_tunnel *tn)
 		if (up->len)
 			p[2].events |= POLLOUT;
 		/* OpenSSL may hold decrypted bytes poll() cannot see. */
-		n = (tn->ssl && SSL_pending(tn->ssl) && down->len < sizeof(down->b))
+		n = (tn->ssl && SSL_pending(tn->ssl) && down_has_room(down))
 			    ? 0 : ms_until(limit);
 		n = poll(p, 3, n);
 		if (n < 0 && errno == EINTR)
@@ -406,8 +485,17 @@ static void tunnel_relay(struct probe_tunnel *tn)
 				r = remote_read(tn, down);
 				moved |= r > 0;
 			} while (r > 0 && tn->ssl && SSL_pending(tn->ssl));
-			if (r < 0)
+			if (r < 0) {
+				struct probe_ehlo_mask *m = &tn->mask;
+
 				remote_eof = tn->remote_closed = 1;
+				/* A last line that ended without a newline. */
+				if (m->col < PROBE_MASK_HEAD && down_has_room(down)) {
+					memcpy(down->b + down->len, m->head, m->col);
+					down->len += m->col;
+					m->col = 0;
+				}
+			}
 		}
 		if (down->len) {
 			long w = send(tn->local_fd, down->b, down->len,
@@ -432,7 +520,8 @@ static void tunnel_relay(struct probe_tunnel *tn)
 		if (moved) {
 			last = mc_now_mono();
 		} else if (mc_now_mono() >= limit) {
-			tn->stalled = 1;
+			/* Once the relay has gone, waiting is libesmtp's. */
+			tn->stalled = !remote_eof;
 			break;
 		}
 	}
@@ -460,13 +549,25 @@ static void *tunnel_main(void *arg)
 	return NULL;
 }
 
-int probe_tunnel_start(struct probe_tunnel *tn, struct mc_err *err)
+int probe_tunnel_start(struct probe_tunnel *tn, const char *prefix, size_t n,
+		       struct mc_err *err)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t len = sizeof(a);
 	sigset_t block, old;
 	int rc;
 
+	if (n > TUNNEL_BUF)
+		return mc_err_set(err, -1, MC_COMP_INTERNAL,
+				  "tunnel: greeting too long to replay");
+	if (n) {
+		tn->prefix = malloc(n);
+		if (!tn->prefix)
+			return mc_err_set(err, -1, MC_COMP_INTERNAL,
+					  "tunnel: out of memory");
+		memcpy(tn->prefix, prefix, n);
+		tn->prefix_len = n;
+	}
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	tn->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (tn->listen_fd < 0 ||
@@ -513,6 +614,9 @@ void probe_tunnel_stop(struct probe_tunnel *tn)
 	if (tn->ssl)
 		SSL_free(tn->ssl);
 	tn->ssl = NULL;
+	free(tn->prefix);
+	tn->prefix = NULL;
+	tn->prefix_len = 0;
 	if (tn->listen_fd >= 0)
 		close(tn->listen_fd);
 	if (tn->local_fd >= 0)
@@ -522,5 +626,7 @@ void probe_tunnel_stop(struct probe_tunnel *tn)
 	for (int i = 0; i < 2; i++)
 		if (tn->wake[i] >= 0)
 			close(tn->wake[i]);
-	probe_tunnel_init(tn);
+	/* Descriptors only: what the thread saw stays for the verdict. */
+	tn->listen_fd = tn->local_fd = tn->remote_fd = -1;
+	tn->wake[0] = tn->wake[1] = -1;
 }

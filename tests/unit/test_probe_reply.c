@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "probe/probe.h"
+#include "probe/probe_internal.h"
 
 static struct probe_reply parse_ok(const char *s)
 {
@@ -222,6 +223,56 @@ static void test_greylisting(void **state)
 	assert_false(probe_reply_is_greylisting(NULL));
 }
 
+/* Feeds in through the mask in pieces of step bytes; returns the output
+ * (the caller frees it). */
+static char *masked(const char *in, size_t step, int *count)
+{
+	struct probe_ehlo_mask m = {0};
+	size_t n = strlen(in), o = 0;
+	char *out = calloc(1, n + PROBE_MASK_HEAD + 1);
+
+	assert_non_null(out);
+	for (size_t i = 0; i < n; i += step) {
+		size_t k = n - i < step ? n - i : step;
+
+		o += probe_ehlo_mask(&m, in + i, k, out + o);
+		/* Nothing is lost: what is not out yet is held. */
+		assert_int_equal(o + (m.col < PROBE_MASK_HEAD ? m.col : 0), i + k);
+	}
+	*count = m.masked;
+	return out;
+}
+
+static void test_ehlo_mask(void **state)
+{
+	const char *ehlo = "250-mx.example.net\r\n250-PIPELINING\r\n"
+			   "250-CHUNKING\r\n250-8BITMIME\r\n"
+			   "250 chunking\r\n";
+	const char *want = "250-mx.example.net\r\n250-PIPELINING\r\n"
+			   "250-X-NOBDAT\r\n250-8BITMIME\r\n"
+			   "250 X-NOBDAT\r\n";
+	const char *other = "220 CHUNKING ok\r\n550 5.0.0 CHUNKING\r\n"
+			    "250-CHUNK\r\n250-XCHUNKING\r\nhi\r\n\n"
+			    "250 2.0.0 Ok: queued as CHUNKING\r\n";
+	int count;
+
+	(void)state;
+	for (size_t step = 1; step <= strlen(ehlo); step++) {
+		char *out = masked(ehlo, step, &count);
+
+		assert_string_equal(out, want);
+		assert_int_equal(count, 2);
+		free(out);
+	}
+	for (size_t step = 1; step <= 7; step++) {
+		char *out = masked(other, step, &count);
+
+		assert_string_equal(out, other);
+		assert_int_equal(count, 0);
+		free(out);
+	}
+}
+
 static void test_outcome_names(void **state)
 {
 	(void)state;
@@ -243,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_long_reply_truncates),
 		cmocka_unit_test(test_queue_ids),
 		cmocka_unit_test(test_greylisting),
+		cmocka_unit_test(test_ehlo_mask),
 		cmocka_unit_test(test_outcome_names),
 	};
 
