@@ -129,14 +129,19 @@ out:
 }
 
 /* The sequence of points being walked: the newest known time so far, the
- * oldest, and how many were known. */
+ * oldest, how many were known, and whether the newest had whole-second
+ * resolution. */
 struct walk {
 	double prev, first;
 	int known;
+	int prev_whole;
 };
 
 /* The next point of the sequence: its delay from the previous known one.
- * whole: t has whole-second resolution (see hops.h on skew). */
+ * whole: t has whole-second resolution. A whole-second stamp after an
+ * exact time is compared at the coarser resolution (the exact time cut to
+ * its second), so truncation alone never makes a delay negative and every
+ * negative delay is real skew (see hops.h). */
 static void point(struct walk *w, double t, int whole, double *delay,
 		  int *skew)
 {
@@ -145,17 +150,19 @@ static void point(struct walk *w, double t, int whole, double *delay,
 	if (isnan(t))
 		return;
 	if (w->known++ > 0) {
-		*delay = t - w->prev;
-		*skew = whole ? *delay <= -1.0 : *delay < 0;
+		double prev = whole && !w->prev_whole ? floor(w->prev) : w->prev;
+		*delay = t - prev;
+		*skew = *delay < 0;
 	} else {
 		w->first = t;
 	}
 	w->prev = t;
+	w->prev_whole = whole;
 }
 
 static void recompute(struct hops *h)
 {
-	struct walk w = {NAN, NAN, 0};
+	struct walk w = {NAN, NAN, 0, 0};
 	double d;
 	int skew;
 

@@ -6,15 +6,17 @@
  * Delays are differences between consecutive known points of
  *   submitted_at -> hop 1 -> ... -> hop N -> internaldate -> noticed_at
  * each point measured from the nearest older point that has a time (a hop
- * whose date could not be read gets no delay and is skipped over), so the
- * delays add up to the total. Clocks of different hosts disagree: a
- * negative delay is kept as it is (not clamped) and flagged as skew.
+ * whose date could not be read gets no delay and is skipped over). Clocks
+ * of different hosts disagree: a negative delay is kept as it is (not
+ * clamped) and flagged as skew.
  *
  * Resolution: Received dates and IMAP INTERNALDATE have whole seconds
  * (truncated), while submitted_at and noticed_at are exact. A whole-second
- * stamp that follows an exact time may therefore be up to 1 s "early"
- * without any clock being wrong; such a delay in (-1, 0) is not skew.
- * Everywhere else any negative delay is skew. */
+ * stamp that follows an exact time is measured from that time cut to its
+ * second, so truncation alone never yields a negative delay and any
+ * negative delay is skew; the delays then add up to the total within one
+ * second. An exact time after a whole-second stamp (noticed after
+ * INTERNALDATE) may be overstated by up to 1 s. */
 #ifndef MC_HOPS_H
 #define MC_HOPS_H
 

@@ -265,13 +265,15 @@ static void test_skew(void **state)
 	assert_true(hops_get(h, 1)->skew);
 	hops_free(h);
 
-	/* whole-second stamps after an exact submission time: the stamp is
-	 * truncated, so up to (not including) one second early is no skew */
+	/* whole-second stamps after an exact submission time are compared at
+	 * whole seconds: within the same second is 0, not skew; a second
+	 * before is skew */
 	h = build("Received: by a.test; 24 Nov 2026 10:00:00 +0000\n");
 	hops_set_endpoints(h, T0 + 0.7, NAN, NAN);
-	assert_true(fabs(hops_get(h, 0)->delay + 0.7) < 1e-6);
+	assert_true(hops_get(h, 0)->delay == 0.0);
 	assert_false(hops_get(h, 0)->skew);
 	hops_set_endpoints(h, T0 + 1.0, NAN, NAN);
+	assert_true(hops_get(h, 0)->delay == -1.0);
 	assert_true(hops_get(h, 0)->skew);
 	hops_set_endpoints(h, T0 + 1.2, NAN, NAN);
 	assert_true(hops_get(h, 0)->skew);
@@ -296,7 +298,7 @@ static void test_endpoints(void **state)
 	h = build("Received: by b.test; 24 Nov 2026 10:00:03 +0000\n"
 		  "Received: by a.test; 24 Nov 2026 10:00:01 +0000\n");
 	hops_set_endpoints(h, T0 + 0.25, T0 + 5, T0 + 5.5);
-	assert_true(hops_get(h, 0)->delay == 0.75);
+	assert_true(hops_get(h, 0)->delay == 1.0);   /* from T0, at whole s */
 	assert_true(hops_get(h, 1)->delay == 2.0);
 	mb = hops_mailbox(h);
 	assert_true(mb->internaldate == T0 + 5);
@@ -381,7 +383,7 @@ static void test_json(void **state)
 	o = json_array_get(a, 1);
 	assert_string_equal(json_string_value(json_object_get(o, "raw")),
 			    "via weird.test; 24 Nov 2026 10:00:00 +0000");
-	assert_true(num(o, "delay_seconds") == 0.5);
+	assert_true(num(o, "delay_seconds") == 1.0);   /* whole after exact */
 	s = json_dumps(a, 0);
 	assert_non_null(s);
 	free(s);
