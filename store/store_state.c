@@ -45,6 +45,10 @@ int store_check_result_add(struct mc_store *st, const char *check, double at,
 		return mc_err_set(err, -1, MC_COMP_STORE,
 				  "%s: a check result needs a check name",
 				  st->path);
+	if (severity < MC_SEV_OK || severity > MC_SEV_UNKNOWN)
+		return mc_err_set(err, -1, MC_COMP_STORE,
+				  "%s: check %s: severity %d is not 0..3",
+				  st->path, check, severity);
 	if (store_exec(st, err, "recording a check result",
 		       "INSERT INTO check_results (check_name, at, severity,"
 		       " summary, json) VALUES (?, ?, ?, ?, ?)",
@@ -276,7 +280,7 @@ int store_alert_put(struct mc_store *st, const struct store_alert *a,
 				  st->path);
 	if (store_exec(st, err, "writing alert state",
 		       "INSERT OR REPLACE INTO alert_state (" ALERT_COLUMNS ")"
-		       " VALUES (?, ?, ?, ?, ?, ?, ?)", "ttddits", a->key,
+		       " VALUES (?, ?, ?, ?, ?, ?, ?)", "ttdditt", a->key,
 		       a->status == STORE_ALERT_FIRING ? "firing" : "ok",
 		       a->since, a->last_notified, a->consecutive_failures,
 		       a->last_error, a->pending_delivery) < 0) {
