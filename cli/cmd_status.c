@@ -141,7 +141,7 @@ static void print_text(const struct row *rows, size_t n,
 		ws = width(rows[i].state, ws);
 	}
 	if (n)
-		printf("%-*s  %-*s  %-8s  %-36s  %-13s  %s\n", wr, "ROUTE", ws,
+		printf("%-*s  %-*s  %-8s  %-32s  %-13s  %s\n", wr, "ROUTE", ws,
 		       "STATE", "SEVERITY", "SINCE", "LAST DELIVERY",
 		       "LAST ERROR");
 	for (size_t i = 0; i < n; i++) {
@@ -152,18 +152,18 @@ static void print_text(const struct row *rows, size_t n,
 			snprintf(deliv, sizeof(deliv), "-");
 		else
 			snprintf(deliv, sizeof(deliv), "%.2fs", r->last_delivery);
-		printf("%-*s  %-*s  %-8s  %-36s  %-13s  %s\n", wr, r->route, ws,
+		printf("%-*s  %-*s  %-8s  %-32s  %-13s  %s\n", wr, r->route, ws,
 		       r->state, severity_word(r->severity), since, deliv,
 		       r->last_error ? r->last_error : "-");
 	}
 	for (size_t i = 0; i < nc; i++)
 		wc = width(cs[i].check, wc);
 	if (nc)
-		printf("%s%-*s  %-8s  %-36s  %s\n", n ? "\n" : "", wc, "CHECK",
+		printf("%s%-*s  %-8s  %-32s  %s\n", n ? "\n" : "", wc, "CHECK",
 		       "SEVERITY", "SINCE", "SUMMARY");
 	for (size_t i = 0; i < nc; i++) {
 		fmt_age(cs[i].since, now, since, sizeof(since));
-		printf("%-*s  %-8s  %-36s  %s\n", wc, cs[i].check,
+		printf("%-*s  %-8s  %-32s  %s\n", wc, cs[i].check,
 		       severity_word(cs[i].severity), since,
 		       cs[i].summary ? cs[i].summary : "-");
 	}
