@@ -22,7 +22,8 @@ int store_fail(struct mc_store *st, struct mc_err *err, const char *what);
 
 /* Prepares sql and binds its parameters from the varargs, one per
  * character of types: 't' const char * (NULL -> NULL), 'd' double (NAN ->
- * NULL), 'i' int, 'n' int (negative -> NULL), 'I' long long. Returns 0 with *out set, or -1. */
+ * NULL), 'i' int, 'n' int (negative -> NULL), 'I' long long. Returns 0
+ * with *out set (the caller finalizes it), or -1. */
 int store_prepare(struct mc_store *st, struct mc_err *err, const char *what,
 		  const char *sql, sqlite3_stmt **out, const char *types, ...);
 

@@ -175,9 +175,12 @@ int store_route_states(struct mc_store *st, struct store_route_state **out,
 		r->judged = state && probe_state_parse(state, &r->state) == 0;
 		if (!r->judged)
 			r->state = PROBE_PENDING;
-		r->severity = (enum mc_severity)sqlite3_column_int(s, 3);
 		if (!r->judged)
 			r->severity = MC_SEV_OK;
+		else if (sqlite3_column_type(s, 3) == SQLITE_NULL)
+			r->severity = probe_state_severity(r->state, 0, 0);
+		else
+			r->severity = (enum mc_severity)sqlite3_column_int(s, 3);
 		r->since = store_col_double(s, 4);
 		r->last_delivery_seconds = store_col_double(s, 5);
 		r->last_success_at = store_col_double(s, 6);

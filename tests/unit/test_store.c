@@ -380,6 +380,8 @@ static void test_migrate_from_v1(void **state)
 	assert_true(fabs(route_state(rs, n, "r1")->delivery_sum - 1003.2) < 1e-9);
 	assert_int_equal(route_state(rs, n, "r2")->delivery_count, 0);
 	assert_int_equal(route_state(rs, n, "r2")->state, PROBE_BOUNCED);
+	/* no severity recorded: the state's own */
+	assert_int_equal(route_state(rs, n, "r2")->severity, MC_SEV_CRITICAL);
 	store_route_states_free(rs, n);
 
 	/* The old probe in flight is collected and finished as usual. */
