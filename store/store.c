@@ -1,7 +1,7 @@
 /* The store's handle: opening the database safely (mode, pragmas), the
- * schema migrations, transactions, statement helpers, retention and the
- * run lock. Probes live in store_probe.c; checks, alerts and routes in
- * store_state.c. */
+ * schema migrations, transactions, statement helpers, retention and
+ * the last run's time. Probes live in store_probe.c; checks, alerts and
+ * routes in store_state.c; the run lock in store_lock.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,12 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "mc_time.h"
 #include "store/store_internal.h"
 
 const double store_delivery_buckets[STORE_N_DELIVERY_BUCKETS] =
@@ -650,74 +647,4 @@ int store_prune(struct mc_store *st, int retention_days, double now,
 	if (deleted)
 		*deleted = n;
 	return 0;
-}
-
-/* ---- the run lock ---- */
-
-struct store_lock {
-	int fd;
-};
-
-int store_lock(const char *state_dir, double wait_seconds,
-	       struct store_lock **lock, struct mc_err *err)
-{
-	char path[PATH_MAX];
-	double deadline = mc_now_mono() + (wait_seconds > 0 ? wait_seconds : 0);
-	int fd;
-
-	*lock = NULL;
-	if (!state_dir || !*state_dir)
-		return mc_err_set(err, -1, MC_COMP_STORE, "state_dir is not set");
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", state_dir,
-			     STORE_LOCK_NAME) >= sizeof(path))
-		return mc_err_set(err, -1, MC_COMP_STORE,
-				  "state_dir '%s': too long", state_dir);
-	if (store_mkdir_p(state_dir, 0700, err))
-		return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return mc_err_set(err, -1, MC_COMP_STORE, "opening %s: %s",
-				  path, strerror(errno));
-	for (;;) {
-		double left;
-
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK) {
-			mc_err_set(err, -1, MC_COMP_STORE, "locking %s: %s",
-				   path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		left = deadline - mc_now_mono();
-		if (left <= 0) {
-			mc_err_set(err, STORE_ERR_BUSY, MC_COMP_STORE,
-				   "%s: busy: another mailcanary run holds it "
-				   "(waited %.0f s)", path,
-				   wait_seconds > 0 ? wait_seconds : 0);
-			close(fd);
-			return 1;
-		}
-		if (left > 0.05)
-			left = 0.05;
-		struct timespec ts = {0, (long)(left * 1e9)};
-		nanosleep(&ts, NULL);
-	}
-	*lock = malloc(sizeof(**lock));
-	if (!*lock) {
-		close(fd);
-		return mc_err_set(err, -1, MC_COMP_STORE, "out of memory");
-	}
-	(*lock)->fd = fd;
-	return 0;
-}
-
-void store_unlock(struct store_lock *lock)
-{
-	if (!lock)
-		return;
-	close(lock->fd);   /* releases the flock */
-	free(lock);
 }
