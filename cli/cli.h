@@ -39,5 +39,7 @@ int cmd_probe(const struct mc_cli *cli, int argc, char **argv);
 int cmd_hops(const struct mc_cli *cli, int argc, char **argv);
 int cmd_dsn(const struct mc_cli *cli, int argc, char **argv);
 int cmd_spf(const struct mc_cli *cli, int argc, char **argv);
+int cmd_status(const struct mc_cli *cli, int argc, char **argv);
+int cmd_metrics(const struct mc_cli *cli, int argc, char **argv);
 
 #endif

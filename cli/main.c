@@ -19,12 +19,15 @@ struct command {
 static const struct command commands[] = {
 	{"probe", cmd_probe, "[ROUTE...] [--wait SECONDS]",
 	 "send one probe per route now and wait for it to arrive"},
+	{"status", cmd_status, "",
+	 "current state of every route and check from the store, last result and age"},
 	{"spf", cmd_spf, "IP MAILFROM [HELO]",
 	 "RFC 7208 check_host() result with the evaluation trace"},
 	{"dsn", cmd_dsn, "FILE...",
 	 "parse bounce/DSN/NDR messages: recipient, status, reply, reason, hard/soft"},
 	{"hops", cmd_hops, "FILE",
 	 "Received chain of a message: hops, per-hop delay, TLS, IPs"},
+	{"metrics", cmd_metrics, "[-o FILE]", NULL},   /* hidden: help NULL */
 	/* commands: one line each, in the order --help shows them */
 };
 
@@ -46,8 +49,10 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-6s %s\n         %s\n", commands[i].name,
-			commands[i].args, commands[i].help);
+		if (commands[i].help)
+			fprintf(out, "  %-6s %s\n         %s\n",
+				commands[i].name, commands[i].args,
+				commands[i].help);
 	fprintf(out,
 		"\n"
 		"Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad usage, bad config,\n"

@@ -1,0 +1,499 @@
+/* Prometheus text exposition from the store (see metrics.h), and its atomic
+ * write for node_exporter's textfile collector. Hand-written: the format is
+ * a few lines of text (no C client library is packaged for Debian), and
+ * what matters -- the escaping, one HELP/TYPE per family, samples of a
+ * family together, cumulative buckets -- is tested against promtool. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/metrics.h"
+#include "store/store_internal.h"
+
+enum {
+	F_DELIVERY,
+	F_STATE,
+	F_SEVERITY,
+	F_LAST_SUCCESS,
+	F_HOP_DELAY,
+	F_GREYLIST,
+	F_PROBES_TOTAL,
+	F_CHECK_SEVERITY,
+	F_DNSBL,
+	F_LAST_RUN,
+	F_COUNT,
+};
+
+static const struct {
+	const char *name, *type, *help;
+} families[F_COUNT] = {
+	[F_DELIVERY] = {"mailcanary_probe_delivery_seconds", "histogram",
+			"Time from submission to the probe being noticed in "
+			"its mailbox, of every found probe."},
+	[F_STATE] = {"mailcanary_probe_state", "gauge",
+		     "1 for the state of the route's newest judged probe, 0 "
+		     "for the others."},
+	[F_SEVERITY] = {"mailcanary_probe_severity", "gauge",
+			"Severity of the route's newest judged probe: 0 OK, 1 "
+			"WARNING, 2 CRITICAL, 3 UNKNOWN."},
+	[F_LAST_SUCCESS] = {"mailcanary_probe_last_success_timestamp_seconds",
+			    "gauge",
+			    "When a probe of the route was last judged OK "
+			    "(Unix time)."},
+	[F_HOP_DELAY] = {"mailcanary_probe_hop_delay_seconds", "gauge",
+			 "Delay of each Received hop (1 = oldest) of the "
+			 "route's newest found probe."},
+	[F_GREYLIST] = {"mailcanary_probe_greylist_delay_seconds", "gauge",
+			"Greylisting delay of the route's newest found probe "
+			"(0 when not greylisted)."},
+	[F_PROBES_TOTAL] = {"mailcanary_probes_total", "counter",
+			    "Probes that reached a final state, by state."},
+	[F_CHECK_SEVERITY] = {"mailcanary_check_severity", "gauge",
+			      "Severity of the newest result of a DNS check: "
+			      "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."},
+	[F_DNSBL] = {"mailcanary_dnsbl_listed", "gauge",
+		     "Address and blocklist pairs listed in the newest result "
+		     "of a DNS check."},
+	[F_LAST_RUN] = {"mailcanary_last_run_timestamp_seconds", "gauge",
+			"When the last mailcanary run tick finished (Unix "
+			"time)."},
+};
+
+struct render {
+	struct mc_store *st;
+	struct mc_buf fam[F_COUNT];   /* each family's samples */
+	int oom;
+};
+
+/* Prometheus float: integers without a fraction, others with the fewest
+ * digits that read back exactly, +Inf/-Inf/NaN as the format spells them. */
+static void fmt_num(double v, char buf[40])
+{
+	if (isnan(v)) {
+		strcpy(buf, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		strcpy(buf, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		snprintf(buf, 40, "%.0f", v);
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, 40, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/* Label values: backslash, double quote and line feed escaped (exposition
+ * format 0.0.4); everything else, UTF-8 included, as it is. */
+static void put_label(struct render *r, struct mc_buf *b, const char *name,
+		      const char *value)
+{
+	r->oom |= mc_buf_printf(b, "%s=\"", name);
+	for (const char *p = value; *p; p++) {
+		switch (*p) {
+		case '\\':
+			r->oom |= mc_buf_puts(b, "\\\\");
+			break;
+		case '"':
+			r->oom |= mc_buf_puts(b, "\\\"");
+			break;
+		case '\n':
+			r->oom |= mc_buf_puts(b, "\\n");
+			break;
+		default:
+			r->oom |= mc_buf_append(b, p, 1);
+		}
+	}
+	r->oom |= mc_buf_puts(b, "\"");
+}
+
+/* One sample of family f: name+suffix{l1="v1",l2="v2"} value. Labels
+ * with a NULL name are left out. */
+static void sample(struct render *r, int f, const char *suffix,
+		   const char *l1, const char *v1, const char *l2,
+		   const char *v2, double value)
+{
+	struct mc_buf *b = &r->fam[f];
+	char num[40];
+
+	r->oom |= mc_buf_printf(b, "%s%s", families[f].name, suffix);
+	if (l1) {
+		r->oom |= mc_buf_puts(b, "{");
+		put_label(r, b, l1, v1);
+		if (l2) {
+			r->oom |= mc_buf_puts(b, ",");
+			put_label(r, b, l2, v2);
+		}
+		r->oom |= mc_buf_puts(b, "}");
+	}
+	fmt_num(value, num);
+	r->oom |= mc_buf_printf(b, " %s\n", num);
+}
+
+static const enum mc_probe_state final_states[] = {
+	PROBE_DELIVERED, PROBE_SLOW,     PROBE_JUNK,
+	PROBE_GREYLISTED, PROBE_DEFERRED, PROBE_BOUNCED,
+	PROBE_REJECTED,  PROBE_LOST,     PROBE_ERROR,
+};
+#define N_FINAL (sizeof(final_states) / sizeof(final_states[0]))
+
+static int route_histogram(struct render *r, const char *route,
+			   const struct store_route_state *rs,
+			   struct mc_err *err)
+{
+	long long per[STORE_N_DELIVERY_BUCKETS] = {0}, cum = 0;
+	sqlite3_stmt *s;
+	char le[40];
+	int rc;
+
+	if (store_prepare(r->st, err, "reading the delivery histogram",
+			  "SELECT le, count FROM delivery_hist WHERE route = ?",
+			  &s, "t", route))
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		double bound = sqlite3_column_double(s, 0);
+
+		/* A row whose bound is not one of today's counts in the
+		 * first bucket above it (only a future bucket change could
+		 * leave such rows). */
+		for (size_t i = 0; i < STORE_N_DELIVERY_BUCKETS; i++) {
+			if (bound <= store_delivery_buckets[i]) {
+				per[i] += sqlite3_column_int64(s, 1);
+				break;
+			}
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(r->st, err, "reading the delivery histogram");
+	for (size_t i = 0; i < STORE_N_DELIVERY_BUCKETS; i++) {
+		cum += per[i];
+		fmt_num(store_delivery_buckets[i], le);
+		sample(r, F_DELIVERY, "_bucket", "route", route, "le", le,
+		       (double)cum);
+	}
+	long long count = rs ? rs->delivery_count : 0;
+	if (count < cum)   /* never less than a finite bucket */
+		count = cum;
+	sample(r, F_DELIVERY, "_bucket", "route", route, "le", "+Inf",
+	       (double)count);
+	sample(r, F_DELIVERY, "_sum", "route", route, NULL, NULL,
+	       rs ? rs->delivery_sum : 0);
+	sample(r, F_DELIVERY, "_count", "route", route, NULL, NULL,
+	       (double)count);
+	return 0;
+}
+
+static int route_counters(struct render *r, const char *route,
+			  struct mc_err *err)
+{
+	long long counts[N_FINAL] = {0};
+	sqlite3_stmt *s;
+	int rc;
+
+	if (store_prepare(r->st, err, "reading counters",
+			  "SELECT state, count FROM counters WHERE route = ?",
+			  &s, "t", route))
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		enum mc_probe_state st;
+
+		if (!name || probe_state_parse(name, &st))
+			continue;
+		for (size_t i = 0; i < N_FINAL; i++)
+			if (final_states[i] == st)
+				counts[i] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(r->st, err, "reading counters");
+	for (size_t i = 0; i < N_FINAL; i++)
+		sample(r, F_PROBES_TOTAL, "", "route", route, "state",
+		       probe_state_name(final_states[i]), (double)counts[i]);
+	return 0;
+}
+
+/* Hop delays and greylisting of the route's newest found probe. */
+static int route_last_found(struct render *r, const char *route,
+			    struct mc_err *err)
+{
+	sqlite3_stmt *s;
+	char *id = NULL;
+	int rc, oom = 0;
+
+	if (store_prepare(r->st, err, "reading the newest found probe",
+			  "SELECT id, greylisted, greylist_delay FROM probes"
+			  " WHERE route = ? AND final = 1 AND state IN"
+			  " ('delivered', 'slow', 'junk', 'greylisted')"
+			  " ORDER BY sent_at DESC, id DESC LIMIT 1",
+			  &s, "t", route))
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		double delay = store_col_double(s, 2);
+
+		id = store_col_strdup(s, 0, &oom);
+		if (!sqlite3_column_int(s, 1))
+			sample(r, F_GREYLIST, "", "route", route, NULL, NULL, 0);
+		else if (!isnan(delay))
+			sample(r, F_GREYLIST, "", "route", route, NULL, NULL,
+			       delay);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	if (oom)
+		return mc_err_set(err, -1, MC_COMP_STORE, "out of memory");
+	if (rc != SQLITE_DONE)
+		return store_fail(r->st, err, "reading the newest found probe");
+	if (!id)
+		return 0;
+	rc = store_prepare(r->st, err, "reading hops",
+			   "SELECT n, delay FROM hops WHERE probe_id = ?"
+			   " AND delay IS NOT NULL ORDER BY n", &s, "t", id);
+	free(id);
+	if (rc)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		char hop[24];
+
+		snprintf(hop, sizeof(hop), "%d", sqlite3_column_int(s, 0));
+		sample(r, F_HOP_DELAY, "", "route", route, "hop", hop,
+		       sqlite3_column_double(s, 1));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(r->st, err, "reading hops");
+	return 0;
+}
+
+static int render_route(struct render *r, const char *route,
+			const struct store_route_state *rs, struct mc_err *err)
+{
+	if (route_histogram(r, route, rs, err))
+		return -1;
+	if (rs && rs->judged) {
+		for (size_t i = 0; i < N_FINAL; i++)
+			sample(r, F_STATE, "", "route", route, "state",
+			       probe_state_name(final_states[i]),
+			       rs->state == final_states[i] ? 1 : 0);
+		sample(r, F_SEVERITY, "", "route", route, NULL, NULL,
+		       rs->severity);
+	}
+	if (rs && !isnan(rs->last_success_at))
+		sample(r, F_LAST_SUCCESS, "", "route", route, NULL, NULL,
+		       rs->last_success_at);
+	if (route_last_found(r, route, err) || route_counters(r, route, err))
+		return -1;
+	return 0;
+}
+
+/* Listed (address, list) pairs in a check's JSON ("dnsbl" as in check
+ * --json); -1 when the document has no dnsbl array. */
+static int dnsbl_listed(const char *text)
+{
+	json_t *doc, *arr, *item;
+	size_t i;
+	int n = -1;
+
+	if (!text || !(doc = json_loads(text, 0, NULL)))
+		return -1;
+	arr = json_object_get(doc, "dnsbl");
+	if (json_is_array(arr)) {
+		n = 0;
+		json_array_foreach(arr, i, item) {
+			const char *status = json_string_value(
+				json_object_get(item, "status"));
+
+			if (status && strcmp(status, "listed") == 0)
+				n++;
+		}
+	}
+	json_decref(doc);
+	return n;
+}
+
+static int render_checks(struct render *r, struct mc_err *err)
+{
+	struct store_check_state *cs;
+	size_t n;
+
+	if (store_check_states(r->st, &cs, &n, err))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int listed = dnsbl_listed(cs[i].json);
+
+		sample(r, F_CHECK_SEVERITY, "", "check", cs[i].check, NULL,
+		       NULL, cs[i].severity);
+		if (listed >= 0)
+			sample(r, F_DNSBL, "", "check", cs[i].check, NULL, NULL,
+			       listed);
+	}
+	store_check_states_free(cs, n);
+	return 0;
+}
+
+static const struct store_route_state *
+find_route(const struct store_route_state *rs, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rs[i].route, name) == 0)
+			return &rs[i];
+	return NULL;
+}
+
+int metrics_render(struct mc_store *st, const struct metrics_opts *opts,
+		   struct mc_buf *out, struct mc_err *err)
+{
+	struct render r = {.st = st};
+	struct store_route_state *rs = NULL;
+	size_t nrs = 0;
+	double last_run;
+	int rc = -1, lr;
+
+	if (store_route_states(st, &rs, &nrs, err))
+		return -1;
+	if (opts && opts->routes) {
+		for (size_t i = 0; i < opts->n_routes; i++)
+			if (render_route(&r, opts->routes[i],
+					 find_route(rs, nrs, opts->routes[i]),
+					 err))
+				goto out;
+	} else {
+		for (size_t i = 0; i < nrs; i++)
+			if (render_route(&r, rs[i].route, &rs[i], err))
+				goto out;
+	}
+	if (render_checks(&r, err))
+		goto out;
+	lr = store_last_run(st, &last_run, err);
+	if (lr < 0)
+		goto out;
+	if (lr == 0)
+		sample(&r, F_LAST_RUN, "", NULL, NULL, NULL, NULL, last_run);
+	for (int f = 0; f < F_COUNT && !r.oom; f++) {
+		if (!r.fam[f].len)
+			continue;
+		r.oom |= mc_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n",
+				       families[f].name, families[f].help,
+				       families[f].name, families[f].type);
+		r.oom |= mc_buf_append(out, r.fam[f].data, r.fam[f].len);
+	}
+	if (r.oom) {
+		mc_err_set(err, -1, MC_COMP_STORE, "metrics: out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	for (int f = 0; f < F_COUNT; f++)
+		mc_buf_free(&r.fam[f]);
+	store_route_states_free(rs, nrs);
+	return rc;
+}
+
+/* ---- atomic write ---- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void fsync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == path)
+		strcpy(dir, "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);   /* best effort: the rename is already atomic */
+		close(fd);
+	}
+}
+
+int metrics_write_file(const char *path, const char *data, size_t len,
+		       struct mc_err *err)
+{
+	char tmp[PATH_MAX];
+	int fd, e;
+
+	if (!path || !*path)
+		return mc_err_set(err, -1, MC_COMP_STORE,
+				  "metrics_file is not set");
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
+			     (long)getpid()) >= sizeof(tmp))
+		return mc_err_set(err, -1, MC_COMP_STORE, "%s: path too long",
+				  path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0644);
+	if (fd < 0)
+		return mc_err_set(err, -1, MC_COMP_STORE, "creating %s: %s",
+				  tmp, strerror(errno));
+	/* 0644 whatever the umask (the service runs with 0077): the textfile
+	 * collector reads it as another user. */
+	if (fchmod(fd, 0644) || write_all(fd, data, len) || fsync(fd)) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		return mc_err_set(err, -1, MC_COMP_STORE, "writing %s: %s",
+				  tmp, strerror(e));
+	}
+	if (close(fd)) {
+		e = errno;
+		unlink(tmp);
+		return mc_err_set(err, -1, MC_COMP_STORE, "writing %s: %s",
+				  tmp, strerror(e));
+	}
+	if (rename(tmp, path)) {
+		e = errno;
+		unlink(tmp);
+		return mc_err_set(err, -1, MC_COMP_STORE,
+				  "renaming %s to %s: %s", tmp, path,
+				  strerror(e));
+	}
+	fsync_dir(path);
+	return 0;
+}
+
+int metrics_write(struct mc_store *st, const struct metrics_opts *opts,
+		  const char *path, struct mc_err *err)
+{
+	struct mc_buf b = {0};
+	int rc;
+
+	rc = metrics_render(st, opts, &b, err);
+	if (rc == 0)
+		rc = metrics_write_file(path, b.data ? b.data : "", b.len, err);
+	mc_buf_free(&b);
+	return rc;
+}
