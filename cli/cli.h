@@ -36,6 +36,7 @@ char *cli_read_file(const char *path, size_t limit, size_t *len);
 
 /* Each command lives in cli/cmd_<name>.c. */
 int cmd_probe(const struct mc_cli *cli, int argc, char **argv);
+int cmd_run(const struct mc_cli *cli, int argc, char **argv);
 int cmd_hops(const struct mc_cli *cli, int argc, char **argv);
 int cmd_dsn(const struct mc_cli *cli, int argc, char **argv);
 int cmd_spf(const struct mc_cli *cli, int argc, char **argv);

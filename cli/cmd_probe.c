@@ -192,7 +192,8 @@ int cmd_probe(const struct mc_cli *cli, int argc, char **argv)
 		}
 	}
 
-	probe_run(jobs, n, wait);
+	struct probe_run_opts run_opts = {.wait = wait};
+	probe_run(jobs, n, &run_opts);
 
 	enum mc_severity worst = MC_SEV_OK;
 	for (size_t i = 0; i < n; i++)

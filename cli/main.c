@@ -19,6 +19,8 @@ struct command {
 static const struct command commands[] = {
 	{"probe", cmd_probe, "[ROUTE...] [--wait SECONDS]",
 	 "send one probe per route now and wait for it to arrive"},
+	{"run", cmd_run, "[--wait SECONDS]",
+	 "one scheduler tick (the systemd timer): due probes, earlier probes, metrics"},
 	{"status", cmd_status, "",
 	 "current state of every route and check from the store, last result and age"},
 	{"spf", cmd_spf, "IP MAILFROM [HELO]",
@@ -27,7 +29,8 @@ static const struct command commands[] = {
 	 "parse bounce/DSN/NDR messages: recipient, status, reply, reason, hard/soft"},
 	{"hops", cmd_hops, "FILE",
 	 "Received chain of a message: hops, per-hop delay, TLS, IPs"},
-	{"metrics", cmd_metrics, "[-o FILE]", NULL},   /* hidden: help NULL */
+	{"metrics", cmd_metrics, "[-o FILE]",
+	 "write the Prometheus metrics from the stored history (default: metrics_file)"},
 	/* commands: one line each, in the order --help shows them */
 };
 

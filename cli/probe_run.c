@@ -220,10 +220,27 @@ static void judge_arrival(struct probe_job *job)
 	job->state = job->deferred ? PROBE_DEFERRED : PROBE_LOST;
 }
 
-void probe_run(struct probe_job *jobs, size_t n, double wait)
+/* When the wait for job ends, as a monotonic time, and its length. */
+static void set_deadline(struct probe_job *job, const struct probe_run_opts *o,
+			 double now_mono, double now_real)
+{
+	/* Time left until crit, counted from the probe's submission. */
+	double left = job->route->crit - (now_real - job->smtp.sent_at);
+
+	if (o->wait > 0 && o->wait < left)
+		left = o->wait;
+	if (left < 0)
+		left = 0;
+	job->arrival.deadline = now_mono + left;
+	job->waited = left;
+}
+
+void probe_run(struct probe_job *jobs, size_t n, const struct probe_run_opts *o)
 {
 	struct mc_waiter *w = NULL;
 	struct round rd = {jobs, n};
+	struct probe_job **pending = NULL;
+	size_t np = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct probe_job *job = &jobs[i];
@@ -231,7 +248,7 @@ void probe_run(struct probe_job *jobs, size_t n, double wait)
 		job->total_seconds = NAN;
 		job->greylist_delay = NAN;
 		job->arrival.internaldate = NAN;
-		if (probe_id_new(job->id, &job->err) != 0) {
+		if (!job->collect && probe_id_new(job->id, &job->err) != 0) {
 			job->state = PROBE_ERROR;
 			continue;
 		}
@@ -248,8 +265,9 @@ void probe_run(struct probe_job *jobs, size_t n, double wait)
 	if (w)
 		waiter_open(w);
 
-	/* A mailbox that cannot be watched makes its probe unjudgeable: do
-	 * not send it (it would only be left behind). */
+	/* A mailbox that cannot be watched makes a new probe unjudgeable: it
+	 * is not sent (it would only be left behind). A probe of an earlier
+	 * tick stays outstanding for the next one. */
 	for (size_t i = 0; i < n; i++) {
 		struct probe_job *job = &jobs[i];
 		if (job->state != PROBE_PENDING)
@@ -259,14 +277,15 @@ void probe_run(struct probe_job *jobs, size_t n, double wait)
 			job->state = PROBE_ERROR;
 		} else if (job->arrival.err.code) {
 			job->err = job->arrival.err;
-			job->state = PROBE_ERROR;
 			job->arrival.cancelled = 1;
+			if (job->collect)
+				job->unreachable = 1;
+			else
+				job->state = PROBE_ERROR;
 		}
 	}
 
-	struct probe_job **pending = calloc(n ? n : 1, sizeof(*pending));
-	size_t np = 0;
-
+	pending = calloc(n ? n : 1, sizeof(*pending));
 	if (!pending) {
 		for (size_t i = 0; i < n; i++) {
 			mc_err_set(&jobs[i].err, -1, MC_COMP_INTERNAL, "out of memory");
@@ -275,31 +294,49 @@ void probe_run(struct probe_job *jobs, size_t n, double wait)
 		waiter_free(w);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (jobs[i].state == PROBE_PENDING)
-			pending[np++] = &jobs[i];
+	for (size_t i = 0; i < n; i++) {
+		struct probe_job *job = &jobs[i];
+		if (job->state != PROBE_PENDING || job->collect)
+			continue;
+		/* The caller records the probe before it can be delivered. */
+		if (o->before_submit && o->before_submit(o->arg, job) != 0) {
+			job->state = PROBE_ERROR;
+			job->arrival.cancelled = 1;
+			continue;
+		}
+		pending[np++] = job;
+	}
 	mc_pool_run(np, SUBMIT_THREADS, submit_one, pending);
 
-	double now = mc_now_mono();
-	for (size_t i = 0; i < np; i++) {
-		struct probe_job *job = pending[i];
-		double limit = job->route->crit;
+	double now = mc_now_mono(), now_real = mc_now_real();
+	for (size_t i = 0; i < n; i++) {
+		struct probe_job *job = &jobs[i];
 		if (job->state == PROBE_PENDING && job->submitted)
 			judge_submission(job);
-		if (wait > 0 && wait < limit)
-			limit = wait;
-		job->arrival.deadline = now + limit;
-		job->waited = limit;
-		if (job->state != PROBE_PENDING)
+		if (job->state != PROBE_PENDING || job->unreachable) {
 			job->arrival.cancelled = 1;
+			continue;
+		}
+		set_deadline(job, o, now, now_real);
 	}
 	if (w) {
 		waiter_run(w);
 		waiter_free(w);
 	}
-	for (size_t i = 0; i < np; i++)
-		if (pending[i]->state == PROBE_PENDING)
-			judge_arrival(pending[i]);
+	now_real = mc_now_real();
+	for (size_t i = 0; i < n; i++) {
+		struct probe_job *job = &jobs[i];
+		if (job->state != PROBE_PENDING || job->unreachable)
+			continue;
+		judge_arrival(job);
+		/* Not found yet, but its route's crit has not passed: the next
+		 * tick looks again. */
+		if (o->keep_pending && (job->state == PROBE_LOST ||
+					job->state == PROBE_DEFERRED) &&
+		    now_real - job->smtp.sent_at < job->route->crit)
+			job->state = job->state == PROBE_LOST ? PROBE_PENDING
+							     : PROBE_DEFERRED;
+	}
 	free(pending);
 
 	for (size_t i = 0; i < n; i++) {

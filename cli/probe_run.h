@@ -38,6 +38,12 @@ struct probe_job {
 	char id[PROBE_ID_LEN + 1];
 	struct mc_probe_result smtp;
 	int submitted;                         /* probe_submit() was called */
+	int collect;                           /* set by the caller: a probe of
+						  an earlier tick (id and
+						  smtp.sent_at set): only
+						  look for it */
+	int unreachable;                       /* collect, but its mailbox
+						  could not be watched */
 	struct mc_arrival arrival;
 	struct hops *hops;                     /* from the found copy, or NULL */
 	struct mc_dsn *dsn;                    /* the DSN that decided, or NULL */
@@ -55,11 +61,24 @@ struct probe_job {
 	struct mc_err err;                     /* the error behind state error */
 };
 
-/* Sends and waits for n jobs whose route is set. wait > 0 caps every
- * route's wait (else each waits until its crit). Never fails as a whole:
- * each job ends in a final state (error with err set when something could
- * not be judged). */
-void probe_run(struct probe_job *jobs, size_t n, double wait);
+struct probe_run_opts {
+	double wait;            /* > 0: cap on every wait, seconds; else each
+				   waits until its route's crit */
+	int keep_pending;       /* 1 (the run tick): a probe not found by the
+				   end of the wait but still within crit stays
+				   pending (or deferred), not lost */
+	/* Called in this thread for each new probe, after its ID is made and
+	 * its mailbox watched, before it is submitted; non-zero: not sent
+	 * (set job->err). May be NULL. */
+	int (*before_submit)(void *arg, struct probe_job *job);
+	void *arg;
+};
+
+/* Sends and waits for n jobs whose route is set (collect jobs are only
+ * looked for). Never fails as a whole: each job ends in a state (error
+ * with err set when something could not be judged; pending when
+ * keep_pending says so). */
+void probe_run(struct probe_job *jobs, size_t n, const struct probe_run_opts *o);
 
 /* The DESIGN.md `probe --json` object of one job (new reference). */
 json_t *probe_job_json(const struct probe_job *job);

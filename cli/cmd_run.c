@@ -1,0 +1,315 @@
+/* mailcanary run: one scheduler tick, what the systemd timer calls.
+ *   1. take the state directory's run lock (a second run waits briefly,
+ *      then skips the tick with a note: never two senders at once);
+ *   2. look again for every outstanding probe of earlier ticks, and send a
+ *      probe for each route whose interval is due, all at once; each new
+ *      probe is committed to the store before it is submitted, so a crash
+ *      never leaves a probe nobody knows about;
+ *   3. record final states (lost once crit has passed), keep the rest
+ *      outstanding for the next tick;
+ *   4. prune old history, write the metrics file.
+ * Exit code: the worst current severity of the routes. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/probe_run.h"
+#include "config/config_value.h"
+#include "mc_time.h"
+#include "store/metrics.h"
+#include "store/store.h"
+
+#define RUN_WAIT_DEFAULT 50     /* s: fits a minutely timer */
+#define RUN_LOCK_WAIT 5.0       /* s a second run waits for the lock */
+#define DUE_SLACK 5.0           /* s: timer jitter still counts as due */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: mailcanary [-c FILE] [--json] run [--wait SECONDS]\n"
+		"One scheduler tick: sends probes for routes whose interval is due,\n"
+		"collects arrivals and bounces of every outstanding probe (also those\n"
+		"of earlier runs), marks probes lost past crit, writes metrics.\n"
+		"--wait caps how long this tick waits for arrivals (default %d s);\n"
+		"probes not seen yet stay outstanding for the next tick.\n",
+		RUN_WAIT_DEFAULT);
+}
+
+struct tick {
+	struct mc_store *st;
+	double now;
+};
+
+static int record_pending(void *arg, struct probe_job *job)
+{
+	struct tick *t = arg;
+
+	return store_probe_insert_pending(t->st, job->id, job->route->name,
+					  mc_now_real(), &job->err);
+}
+
+static int is_due(const struct mc_route *r, const struct store_route_state *rs,
+		  size_t n, double now)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rs[i].route, r->name) == 0)
+			return isnan(rs[i].last_sent_at) ||
+			       now - rs[i].last_sent_at >= r->interval - DUE_SLACK;
+	return 1;
+}
+
+static void save_hops(struct mc_store *st, const struct probe_job *job)
+{
+	size_t n = job->hops ? hops_count(job->hops) : 0;
+	struct store_hop *v;
+	struct mc_err err = {0};
+
+	if (n == 0 || !(v = calloc(n, sizeof(*v))))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct hop *h = hops_get(job->hops, i);
+		v[i] = (struct store_hop){
+			.from_host = h->r.from_host[0] ? h->r.from_host : h->r.from_helo,
+			.by_host = h->r.by_host, .with = h->r.with,
+			.ip = h->r.from_ip, .tls = h->r.tls_version,
+			.at = h->r.at, .delay = h->delay};
+	}
+	if (store_hops_add(st, job->id, v, n, &err) != 0)
+		fprintf(stderr, "mailcanary: run: %s\n", err.msg);
+	free(v);
+}
+
+static void save_events(struct mc_store *st, const struct probe_job *job)
+{
+	struct mc_err err = {0};
+
+	for (size_t i = 0; i < job->n_events; i++) {
+		json_t *d = json_pack("{s:s}", "detail", job->events[i].detail);
+		char *txt = d ? json_dumps(d, JSON_COMPACT) : NULL;
+		if (txt && store_event_add(st, job->id, job->events[i].at,
+					   job->events[i].type, txt, &err) != 0)
+			fprintf(stderr, "mailcanary: run: %s\n", err.msg);
+		free(txt);
+		json_decref(d);
+	}
+}
+
+/* Writes what this tick learnt about job. */
+static void save_job(struct mc_store *st, const struct probe_job *job,
+		     double now)
+{
+	struct store_probe p;
+	struct mc_err err = {0};
+	const struct mc_dsn_rcpt *r = job->dsn && job->dsn->nrcpt
+					      ? &job->dsn->rcpt[0] : NULL;
+	int rc;
+
+	if (!job->id[0] || job->unreachable)
+		return;
+	if (job->state == PROBE_PENDING && job->collect)
+		return;                /* nothing new */
+	store_probe_init(&p, job->id);
+	p.state = job->state;
+	p.severity = job->severity;
+	if (job->arrival.found) {
+		p.found_at = job->arrival.noticed_at;
+		p.folder = job->arrival.folder;
+		p.total_seconds = job->total_seconds;
+	}
+	if (job->submitted) {
+		p.smtp_code = job->smtp.reply.code;
+		p.smtp_enhanced = job->smtp.reply.enhanced;
+		p.smtp_text = job->smtp.reply.text;
+		p.queue_id = job->smtp.queue_id;
+	}
+	if (job->state == PROBE_ERROR || job->state == PROBE_REJECTED) {
+		p.error_component = mc_component_name(
+			job->err.component ? job->err.component : job->smtp.component);
+		p.error_message = job->err.msg[0] ? job->err.msg : job->smtp.reply.text;
+	} else if (job->state == PROBE_LOST) {
+		p.error_component = "mailbox";
+		p.error_message = "nothing arrived and nothing came back within crit";
+	}
+	p.greylisted = job->greylisted;
+	p.greylist_delay = job->greylist_delay;
+	if (r) {
+		p.dsn_status = r->status;
+		p.dsn_reason = dsn_reason_name(r->reason);
+		p.dsn_hard = r->hard;
+	}
+	if (job->state == PROBE_PENDING || job->state == PROBE_DEFERRED)
+		rc = store_probe_update(st, &p, now, &err);
+	else
+		rc = store_probe_finish(st, &p, now, &err);
+	if (rc != 0)
+		fprintf(stderr, "mailcanary: run: %s\n", err.msg);
+	save_events(st, job);
+	if (job->arrival.found)
+		save_hops(st, job);
+}
+
+static const char *severity_word(enum mc_severity s)
+{
+	static const char *const w[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+
+	return s <= MC_SEV_UNKNOWN ? w[s] : "UNKNOWN";
+}
+
+int cmd_run(const struct mc_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"wait", required_argument, NULL, 'w'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	long wait = RUN_WAIT_DEFAULT;
+	const char *why;
+	int c, rc = MC_EXIT_UNKNOWN;
+
+	while ((c = getopt_long(argc, argv, "w:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			why = config_value_duration(optarg, &wait);
+			if (why || wait <= 0)
+				return cli_fail("run: --wait '%s': %s", optarg,
+						why ? why : "must be at least 1 second");
+			break;
+		case 'h':
+			usage(stdout);
+			return MC_EXIT_OK;
+		default:
+			usage(stderr);
+			return MC_EXIT_UNKNOWN;
+		}
+	}
+	if (optind < argc)
+		return cli_fail("run: unexpected argument '%s'", argv[optind]);
+
+	struct mc_err err = {0};
+	struct mc_config *cfg = config_load(cli->config_path, &err);
+	struct store_lock *lock = NULL;
+	struct mc_store *st = NULL;
+	struct store_outstanding *out = NULL;
+	struct store_route_state *rs = NULL;
+	struct probe_job *jobs = NULL;
+	size_t n_out = 0, n_rs = 0, n = 0;
+
+	if (!cfg)
+		return cli_fail("%s", err.msg);
+	int lr = store_lock(cfg->state_dir, RUN_LOCK_WAIT, &lock, &err);
+	if (lr == STORE_ERR_BUSY || lr == 1) {
+		fprintf(stderr, "mailcanary: run: another run holds the lock in %s; "
+			"skipping this tick\n", cfg->state_dir);
+		config_free(cfg);
+		return MC_EXIT_OK;
+	}
+	if (lr != 0) {
+		rc = cli_fail("run: %s", err.msg);
+		goto out;
+	}
+	if (!(st = store_open(cfg->state_dir, &err)) ||
+	    store_probe_outstanding(st, NULL, &out, &n_out, &err) != 0 ||
+	    store_route_states(st, &rs, &n_rs, &err) != 0) {
+		rc = cli_fail("run: %s", err.msg);
+		goto out;
+	}
+
+	double now = mc_now_real();
+	jobs = calloc(n_out + cfg->n_routes + 1, sizeof(*jobs));
+	if (!jobs) {
+		rc = cli_fail("run: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n_out; i++) {
+		const struct mc_route *r = config_route(cfg, out[i].route);
+		if (!r) {
+			/* Its route left the config: nothing can judge it. */
+			struct store_probe p;
+			store_probe_init(&p, out[i].id);
+			p.state = PROBE_ERROR;
+			p.severity = MC_SEV_UNKNOWN;
+			p.error_component = "config";
+			p.error_message = "route no longer in the config";
+			store_probe_finish(st, &p, now, &err);
+			continue;
+		}
+		struct probe_job *job = &jobs[n++];
+		job->route = r;
+		job->collect = 1;
+		job->submitted = 1;
+		job->smtp.sent_at = out[i].sent_at;
+		job->deferred = out[i].state == PROBE_DEFERRED;
+		snprintf(job->id, sizeof(job->id), "%s", out[i].id);
+	}
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		if (is_due(&cfg->routes[i], rs, n_rs, now))
+			jobs[n++].route = &cfg->routes[i];
+
+	struct tick t = {st, now};
+	struct probe_run_opts ro = {.wait = (double)wait, .keep_pending = 1,
+				    .before_submit = record_pending, .arg = &t};
+	probe_run(jobs, n, &ro);
+	now = mc_now_real();
+	for (size_t i = 0; i < n; i++)
+		save_job(st, &jobs[i], now);
+
+	long long pruned = 0;
+	if (store_prune(st, cfg->retention_days, now, &pruned, &err) != 0 ||
+	    store_set_last_run(st, now, &err) != 0)
+		fprintf(stderr, "mailcanary: run: %s\n", err.msg);
+	if (cfg->metrics_file) {
+		const char **names = calloc(cfg->n_routes + 1, sizeof(*names));
+		for (size_t i = 0; names && i < cfg->n_routes; i++)
+			names[i] = cfg->routes[i].name;
+		struct metrics_opts mo = {names, names ? cfg->n_routes : 0};
+		if (metrics_write(st, &mo, cfg->metrics_file, &err) != 0)
+			fprintf(stderr, "mailcanary: run: %s\n", err.msg);
+		free(names);
+	}
+
+	/* The exit code: the worst current state of the configured routes. */
+	store_route_states_free(rs, n_rs);
+	rs = NULL;
+	enum mc_severity worst = MC_SEV_OK;
+	if (store_route_states(st, &rs, &n_rs, &err) == 0) {
+		for (size_t i = 0; i < n_rs; i++)
+			if (config_route(cfg, rs[i].route) && rs[i].judged &&
+			    rs[i].severity > worst)
+				worst = rs[i].severity;
+	}
+	if (cli->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, probe_job_json(&jobs[i]));
+		cli_print_json(json_pack("{s:o, s:i}", "probes", arr,
+					 "severity", (int)worst));
+	} else {
+		size_t n_collect = 0;
+		for (size_t i = 0; i < n; i++)
+			n_collect += jobs[i].collect;
+		printf("MAILCANARY %s - run: %zu sent, %zu earlier probe%s looked for\n",
+		       severity_word(worst), n - n_collect, n_collect,
+		       n_collect == 1 ? "" : "s");
+		for (size_t i = 0; i < n; i++)
+			printf("%-16s %-10s %s%s  id=%s\n", jobs[i].route->name,
+			       jobs[i].unreachable ? "unseen"
+						   : probe_state_name(jobs[i].state),
+			       jobs[i].collect ? "(earlier) " : "",
+			       jobs[i].err.code ? jobs[i].err.msg : "",
+			       jobs[i].id[0] ? jobs[i].id : "-");
+	}
+	rc = (int)worst;
+out:
+	for (size_t i = 0; jobs && i < n; i++)
+		probe_job_clear(&jobs[i]);
+	free(jobs);
+	store_route_states_free(rs, n_rs);
+	store_outstanding_free(out, n_out);
+	store_close(st);
+	store_unlock(lock);
+	config_free(cfg);
+	return rc;
+}

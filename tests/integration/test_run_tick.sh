@@ -1,0 +1,33 @@
+# The timer's tick: the first run sends a probe per route and records them;
+# a second run right after sends nothing (interval not due); status and the
+# metrics file (checked by promtool) show the result; a run that finds the
+# lock held skips its tick without sending.
+. "$(dirname "$0")/lib.sh"
+conf=$(conf_edit "s|^state_dir = .*|state_dir = $TMP/state|; s|^metrics_file = .*|metrics_file = $TMP/state/mailcanary.prom|")
+
+mc -c "$conf" --json run --wait 30
+expect_rc 1          # the junk route is WARNING
+jcheck 'sorted(x["state"] for x in d["probes"]) == ["delivered", "delivered", "junk"]'
+[ "$(stat -c %a "$TMP/state/mailcanary.db")" = 600 ] || fail "database not 0600"
+
+mc -c "$conf" run --wait 30
+expect_rc 1
+head -1 "$TMP/out" | grep -q "run: 0 sent, 0 earlier probes" || fail "second run sent again"
+
+mc -c "$conf" --json status
+expect_rc 1
+jcheck '{r["route"]: r["state"] for r in d["routes"]} == {"loop": "delivered", "loop-tls": "delivered", "junk": "junk"}'
+
+promtool check metrics <"$TMP/state/mailcanary.prom" || fail "promtool rejects the metrics"
+grep -q '^mailcanary_probes_total{route="loop",state="delivered"} 1$' "$TMP/state/mailcanary.prom" ||
+	fail "probes_total counter missing"
+
+# Another run holds the lock: this one waits briefly, then skips.
+python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(15)' \
+	"$TMP/state/run.lock" &
+holder=$!
+sleep 1
+mc -c "$conf" run --wait 5
+kill $holder 2>/dev/null || :
+expect_rc 0
+grep -q "another run holds the lock" "$TMP/err" || fail "no note about the lock"
