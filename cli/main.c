@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	 "parse bounce/DSN/NDR messages: recipient, status, reply, reason, hard/soft"},
 	{"hops", cmd_hops, "FILE",
 	 "Received chain of a message: hops, per-hop delay, TLS, IPs"},
+	{"dkim", cmd_dkim, "verify FILE | key DOMAIN SELECTOR",
+	 "verify every DKIM-Signature of a message; report a published key"},
 	/* commands: one line each, in the order --help shows them */
 };
 
