@@ -87,7 +87,8 @@ struct mc_dkim_result {
 /* Verifies every DKIM-Signature header field of msg (a whole RFC 5322
  * message; bare LF line ends are taken as CRLF, a leading mbox "From "
  * line is skipped). Keys come from lookup(arg, name); now is the time
- * x= is judged against (epoch seconds). Borrows msg. On success returns 0
+ * x= is judged against (epoch seconds; <= 0: mc_now_real()). Borrows
+ * msg. On success returns 0
  * and sets *out to a new result the caller frees with dkim_result_free();
  * a message without signatures gives n_sigs == 0. Returns -1 with err
  * filled only when out of memory. */

@@ -359,7 +359,7 @@ struct mc_dkim_keyinfo *dkim_key_check(dkim_key_fn lookup, void *arg,
 		ki->severity = ki->n_warnings ? 1 : 0;
 	}
 	dkim_key_clear(&key);
-	ki->problem = strdup(why);
+	ki->problem = dkim_printable(why, strlen(why));
 	if (!ki->problem || oom) {
 		mc_err_set(err, -1, MC_COMP_DKIM, "out of memory");
 		goto fail;

@@ -481,7 +481,7 @@ int dkim_sig_parse(const char *p, size_t n, struct dkim_sig *sig,
 		goto out;
 	rc = -1;
 	if ((t = dkim_tag_find(tl, "i"))) {
-		const char *at = memchr(t->val, '@', t->val_len);
+		const char *at = memrchr(t->val, '@', t->val_len);
 
 		if (!(sig->identity = dup_val(t))) {
 			rc = mc_err_set(err, OOM, MC_COMP_DKIM, "out of memory");
