@@ -949,6 +949,10 @@ static void test_sign_keys(void **state)
 	assert_int_equal(s->status, MC_DKIM_PERMERROR);
 	assert_non_null(strstr(s->reason, "(t=s)"));
 	one_free(&x);
+	o.extra = "i=\"a@b\"@example.org";
+	s = sign_verify(&x, &o, "t=s", NULL);
+	assert_int_equal(s->status, MC_DKIM_PASS);
+	one_free(&x);
 	o.extra = "i=probe@example.org";
 	s = sign_verify(&x, &o, "t=s", NULL);
 	assert_int_equal(s->status, MC_DKIM_PASS);
@@ -1176,6 +1180,7 @@ static void test_key_check(void **state)
 	keytab_add(&t, "f._domainkey.example.org", MC_DNS_OK, "v=DKIM1; k=foo; p=AAAA");
 	keytab_add(&t, "g._domainkey.example.org", MC_DNS_TIMEOUT, NULL);
 	keytab_add(&t, "h._domainkey.example.org", MC_DNS_OK, "v=DKIM1; h=sha1; p=");
+	keytab_add(&t, "i._domainkey.example.org", MC_DNS_OK, "v=DKIM1; k=\xff; p=AAAA");
 
 	ki = dkim_key_check(keytab_lookup, &t, "example.org", "a", &err);
 	assert_non_null(ki);
@@ -1240,6 +1245,16 @@ static void test_key_check(void **state)
 
 	ki = dkim_key_check(keytab_lookup, &t, "example.org", "h", &err);
 	assert_int_equal(ki->state, MC_DKIM_KEYSTATE_REVOKED);
+	dkim_keyinfo_free(ki);
+
+	/* Bytes from DNS are escaped before they reach JSON. */
+	ki = dkim_key_check(keytab_lookup, &t, "example.org", "i", &err);
+	assert_int_equal(ki->state, MC_DKIM_KEYSTATE_INVALID);
+	assert_string_equal(ki->problem, "bad key record: unknown key type k=\\xff");
+	assert_string_equal(ki->record, "v=DKIM1; k=\\xff; p=AAAA");
+	j = dkim_keyinfo_to_json(ki);
+	assert_non_null(j);
+	json_decref(j);
 	dkim_keyinfo_free(ki);
 
 	ki = dkim_key_check(keytab_lookup, &t, "example.org", "zz", &err);
