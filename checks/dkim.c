@@ -405,6 +405,26 @@ void dkim_result_free(struct mc_dkim_result *r)
 	free(r);
 }
 
+const struct mc_dkim_sig_result *dkim_result_find(
+	const struct mc_dkim_result *r, const char *domain,
+	const char *selector)
+{
+	const struct mc_dkim_sig_result *found = NULL;
+
+	for (size_t i = 0; r && i < r->n_sigs; i++) {
+		const struct mc_dkim_sig_result *s = &r->sigs[i];
+
+		if (strcasecmp(s->selector, selector) != 0 ||
+		    (domain && strcasecmp(s->domain, domain) != 0))
+			continue;
+		if (s->status == MC_DKIM_PASS)
+			return s;
+		if (!found)
+			found = s;
+	}
+	return found;
+}
+
 static int sig_severity(const struct mc_dkim_sig_result *s)
 {
 	switch (s->status) {

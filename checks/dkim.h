@@ -98,6 +98,13 @@ int dkim_verify_message(const char *msg, size_t len, dkim_key_fn lookup,
 
 void dkim_result_free(struct mc_dkim_result *r);
 
+/* The first signature with this selector (and d=, unless domain is NULL;
+ * both compared case-insensitively), preferring one that passed; NULL if
+ * none. For a route's dkim_selector. Borrows r. */
+const struct mc_dkim_sig_result *dkim_result_find(
+	const struct mc_dkim_result *r, const char *domain,
+	const char *selector);
+
 /* Monitoring severity of a verification: 2 when there is no signature or
  * any signature is fail/permerror, else 3 when any is temperror, else 1
  * when any is neutral or passed with warnings (weak, testing, short key,

@@ -170,6 +170,12 @@ static void test_rfc8463(void **state)
 	assert_string_equal(r->sigs[1].canonicalization, "relaxed/relaxed");
 	assert_int_equal(r->severity, 1);
 	assert_int_equal(t.lookups, 2);
+	assert_ptr_equal(dkim_result_find(r, NULL, "TEST"), &r->sigs[1]);
+	assert_ptr_equal(dkim_result_find(r, "football.example.com",
+					  "brisbane"), &r->sigs[0]);
+	assert_null(dkim_result_find(r, "example.com", "brisbane"));
+	assert_null(dkim_result_find(r, NULL, "s1"));
+	assert_null(dkim_result_find(NULL, NULL, "s1"));
 
 	j = dkim_result_to_json(r);
 	assert_non_null(j);
@@ -771,6 +777,30 @@ static void test_sign_tampered(void **state)
 	one_free(&x);
 }
 
+static void test_find_prefers_pass(void **state)
+{
+	struct signopt o = {.key = ed};
+	const struct mc_dkim_sig_result *s;
+	struct one x;
+	char *m;
+
+	(void)state;
+	sign_verify(&x, &o, NULL, NULL);
+	m = malloc(strlen(x.signed_msg) + 128);
+	sprintf(m, "DKIM-Signature: v=1; a=ed25519-sha256; d=example.org; s=sel; h=from; bh=AAAA; b=AAAA\r\n%s",
+		x.signed_msg);
+	dkim_result_free(x.r);
+	x.r = verify(m, strlen(m), &x.t, NOW);
+	assert_int_equal(x.r->n_sigs, 2);
+	assert_int_equal(x.r->sigs[0].status, MC_DKIM_FAIL);
+	s = dkim_result_find(x.r, "EXAMPLE.org", "sel");
+	assert_ptr_equal(s, &x.r->sigs[1]);
+	assert_int_equal(s->status, MC_DKIM_PASS);
+	assert_int_equal(x.r->severity, 2);    /* any failure is critical */
+	free(m);
+	one_free(&x);
+}
+
 static void test_sign_l(void **state)
 {
 	struct signopt o = {.key = rsa2048};
@@ -1357,6 +1387,7 @@ int main(void)
 		cmocka_unit_test(test_key_parse),
 		cmocka_unit_test(test_sign_pass),
 		cmocka_unit_test(test_sign_tampered),
+		cmocka_unit_test(test_find_prefers_pass),
 		cmocka_unit_test(test_sign_l),
 		cmocka_unit_test(test_sign_oversigned),
 		cmocka_unit_test(test_sign_expired),
