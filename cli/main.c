@@ -31,6 +31,8 @@ static const struct command commands[] = {
 	 "Received chain of a message: hops, per-hop delay, TLS, IPs"},
 	{"metrics", cmd_metrics, "[-o FILE]",
 	 "write the Prometheus metrics from the stored history (default: metrics_file)"},
+	{"dkim", cmd_dkim, "verify FILE | key DOMAIN SELECTOR",
+	 "verify every DKIM-Signature of a message; report a published key"},
 	/* commands: one line each, in the order --help shows them */
 };
 
