@@ -1,5 +1,6 @@
 #!/bin/sh
-# The OpenSPF RFC 7208 + RFC 4408 suites (394 cases, ../shared/testdata/spf)
+# The OpenSPF RFC 7208 + RFC 4408 suites (394 cases, ../shared/testdata/spf
+# or tests/data/spf)
 # through the real `mailcanary --json spf`, against real DNS: nsd serves each
 # scenario's zone data as a root zone on 127.0.0.10; in front of it
 # tests/env/dns/dnsfront.py drops the queries the scenario says must time
@@ -14,7 +15,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bin=${1:-$repo/build/mailcanary}
 case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+# The suite: $SPF_SUITE_DIR, else the shared conformance data next to the
+# checkout, else the copy kept in tests/data/spf (with its licences).
 suite=${SPF_SUITE_DIR:-$repo/../shared/testdata/spf}
+[ -f "$suite/spf-tests-flat.json" ] || suite=$repo/tests/data/spf
 addr=127.0.0.10
 port=${SPF_DNS_PORT:-15353}        # the front; nsd listens on port+1
 DNS_ENV_DIR=$repo/tests/env/dns
