@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	 "parse bounce/DSN/NDR messages: recipient, status, reply, reason, hard/soft"},
 	{"hops", cmd_hops, "FILE",
 	 "Received chain of a message: hops, per-hop delay, TLS, IPs"},
+	{"dmarc", cmd_dmarc, "DOMAIN", "DMARC record, parsed policy"},
 	/* commands: one line each, in the order --help shows them */
 };
 
