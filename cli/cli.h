@@ -40,5 +40,6 @@ int cmd_hops(const struct mc_cli *cli, int argc, char **argv);
 int cmd_dsn(const struct mc_cli *cli, int argc, char **argv);
 int cmd_spf(const struct mc_cli *cli, int argc, char **argv);
 int cmd_dmarc(const struct mc_cli *cli, int argc, char **argv);
+int cmd_dnsbl(const struct mc_cli *cli, int argc, char **argv);
 
 #endif
