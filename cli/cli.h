@@ -41,5 +41,6 @@ int cmd_dsn(const struct mc_cli *cli, int argc, char **argv);
 int cmd_spf(const struct mc_cli *cli, int argc, char **argv);
 int cmd_dmarc(const struct mc_cli *cli, int argc, char **argv);
 int cmd_dnsbl(const struct mc_cli *cli, int argc, char **argv);
+int cmd_check(const struct mc_cli *cli, int argc, char **argv);
 
 #endif

@@ -55,8 +55,9 @@ static void print_text(const struct mc_dnsbl_result *r)
 		if (strlen(e->list) > lw)
 			lw = strlen(e->list);
 	}
-	printf("DNSBL %s - %zu listed, %zu errors, %zu queries\n",
-	       check_severity_name(sev), r->n_listed, errors, r->n);
+	printf("DNSBL %s - %zu listed, %zu errors, %zu queries | listed=%zu errors=%zu queries=%zu\n",
+	       check_severity_name(sev), r->n_listed, errors, r->n,
+	       r->n_listed, errors, r->n);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct mc_dnsbl_entry *e = &r->entries[i];
 		char *txt = check_visible(e->txt);
@@ -70,8 +71,6 @@ static void print_text(const struct mc_dnsbl_result *r)
 		printf("\n");
 		free(txt);
 	}
-	printf("| listed=%zu errors=%zu queries=%zu\n", r->n_listed, errors,
-	       r->n);
 }
 
 /* Every target must meet at least one list of its kind. */

@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	 "parse bounce/DSN/NDR messages: recipient, status, reply, reason, hard/soft"},
 	{"hops", cmd_hops, "FILE",
 	 "Received chain of a message: hops, per-hop delay, TLS, IPs"},
+	{"check", cmd_check, "[DOMAIN] [--ip IP]... [--selector S]... [--dnsbl ZONE]...",
+	 "deliverability DNS audit: MX, PTR/FCrDNS, SPF, DKIM, DMARC, DNSBL"},
 	{"dnsbl", cmd_dnsbl, "IP... [--list ZONE]...",
 	 "blocklist status of IPv4/IPv6 addresses (and domains: --list domain:ZONE)"},
 	{"dmarc", cmd_dmarc, "DOMAIN", "DMARC record, parsed policy"},
