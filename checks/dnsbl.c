@@ -321,8 +321,8 @@ struct mc_dnsbl_lookup *dnsbl_lookup_start(struct mc_dns *dns,
 				goto oom;
 			if (!s->name) {
 				snprintf(l->why[s->entry], 128,
-					 "%s.%s is too long to be asked",
-					 names[i], parsed[k].zone);
+					 "the query name is too long for %s",
+					 parsed[k].zone);
 			}
 		}
 	}
