@@ -228,6 +228,13 @@ static inline int zanswer(const struct zrec *zone, const unsigned char *q,
 		rcode = 3;
 	if (p->full)
 		return 0;
+	if (p->n > 512) {
+		/* UDP without EDNS: say TC (this fake has no TCP, so the
+		 * query ends in an error, as it should). */
+		p->n = qend;
+		p->b[2] |= 0x02;
+		an = 0;
+	}
 	p->b[3] = (unsigned char)rcode;
 	p->b[6] = (unsigned char)(an >> 8);
 	p->b[7] = (unsigned char)an;
