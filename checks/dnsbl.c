@@ -32,6 +32,7 @@ struct mc_dnsbl_lookup {
 	struct mc_dns *dns;
 	struct mc_dnsbl_result *r;
 	struct dnsbl_slot *slots;      /* one per entry */
+	size_t n_slots;
 	char (*why)[128];              /* per entry: the A answer's trouble */
 	size_t outstanding;
 	int oom;
@@ -231,7 +232,7 @@ static void lookup_free(struct mc_dnsbl_lookup *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; l->slots && l->r && i < l->r->n; i++)
+	for (size_t i = 0; i < l->n_slots; i++)
 		free(l->slots[i].name);
 	free(l->slots);
 	free(l->why);
@@ -308,6 +309,7 @@ struct mc_dnsbl_lookup *dnsbl_lookup_start(struct mc_dns *dns,
 			e = &l->r->entries[l->r->n];
 			s = &l->slots[l->r->n];
 			l->r->n++;
+			l->n_slots++;
 			e->target = strdup(names[i]);
 			e->list = strdup(parsed[k].zone);
 			e->domain = parsed[k].domain;
