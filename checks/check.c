@@ -270,7 +270,7 @@ static void job_finish(struct check_job *j)
 		r->mx = mx_lookup_finish(j->mx);
 	if (j->dmarc)
 		r->dmarc = dmarc_lookup_finish(j->dmarc);
-	for (size_t i = 0; j->ptr && i < s->n_ips; i++) {
+	for (size_t i = 0; j->ptr && r->ptr && i < s->n_ips; i++) {
 		if (!j->ptr[i])
 			continue;
 		r->ptr[r->n_ptr] = ptr_lookup_finish(j->ptr[i]);
