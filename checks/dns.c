@@ -21,6 +21,7 @@ struct mc_dns {
 	int lib_init;
 	int destroying;               /* dns_free(): drop callbacks */
 	size_t pending;
+	size_t started;
 	struct dns_socket socks[MC_DNS_MAX_SOCKETS];
 	size_t n_socks;
 };
@@ -170,6 +171,7 @@ int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 	req->arg = arg;
 	/* Counted first: c-ares may call back before returning. */
 	dns->pending++;
+	dns->started++;
 	ares_query(dns->channel, name, 1 /* C_IN */, (int)type, on_answer, req);
 	return 0;
 }
@@ -177,6 +179,11 @@ int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 size_t dns_pending(const struct mc_dns *dns)
 {
 	return dns->pending;
+}
+
+size_t dns_query_count(const struct mc_dns *dns)
+{
+	return dns->started;
 }
 
 size_t dns_pollfds(const struct mc_dns *dns, struct pollfd *fds, size_t max)

@@ -61,6 +61,10 @@ struct mc_dns_result {
 	enum mc_dns_status status;
 	enum mc_dns_type type;
 	char *name;                     /* the name queried */
+	char *canonical;                /* A/AAAA only: when name is an alias
+					 * (the answer went through CNAMEs),
+					 * the name the chain ends at;
+					 * NULL otherwise */
 	struct mc_dns_rr *rr;           /* n_rr records, only when OK */
 	size_t n_rr;
 	char why[128];                  /* for TIMEOUT/SERVFAIL/ERROR */
@@ -96,6 +100,9 @@ int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 
 /* Queries started and not yet delivered. */
 size_t dns_pending(const struct mc_dns *dns);
+
+/* Queries started on this channel since dns_new() (for perfdata). */
+size_t dns_query_count(const struct mc_dns *dns);
 
 /* Drives the channel with poll() until no query is pending, *stop becomes
  * non-zero (stop may be NULL), or mc_now_mono() reaches deadline

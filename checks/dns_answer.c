@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "checks/dns.h"
 
@@ -30,6 +31,31 @@ static void clear_records(struct mc_dns_result *res)
 	free(res->rr);
 	res->rr = NULL;
 	res->n_rr = 0;
+	free(res->canonical);
+	res->canonical = NULL;
+}
+
+/* c-ares names the end of a CNAME chain in the hostent it builds: h_name
+ * is that name, and h_aliases holds the aliases on the way. An answer
+ * without CNAMEs has no aliases. Keeps the name only when the queried
+ * name was an alias. Returns -1 (res set to ERROR) when out of memory. */
+static int keep_canonical(struct mc_dns_result *res, const struct hostent *h)
+{
+	size_t n = strlen(res->name);
+
+	if (!h || !h->h_name || !h->h_aliases || !h->h_aliases[0])
+		return 0;
+	if (n && res->name[n - 1] == '.')
+		n--;
+	if (strncasecmp(h->h_name, res->name, n) == 0 &&
+	    (h->h_name[n] == '\0' || strcmp(h->h_name + n, ".") == 0))
+		return 0;
+	res->canonical = strdup(h->h_name);
+	if (!res->canonical) {
+		set_why(res, MC_DNS_ERROR, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 /* Allocates n zeroed records; returns -1 (res set to ERROR) on failure. */
@@ -68,37 +94,49 @@ static void parse_a(struct mc_dns_result *res, const unsigned char *abuf,
 {
 	/* One more slot than we keep, to notice an oversized answer. */
 	struct ares_addrttl ttl[MC_DNS_MAX_RR + 1];
+	struct hostent *host = NULL;
 	int n = MC_DNS_MAX_RR + 1;
-	int st = ares_parse_a_reply(abuf, alen, NULL, ttl, &n);
+	int st = ares_parse_a_reply(abuf, alen, &host, ttl, &n);
 
-	if (st != ARES_SUCCESS)
+	if (st != ARES_SUCCESS) {
+		if (host)
+			ares_free_hostent(host);
 		return parse_failed(res, st);
+	}
 	if (n <= 0)
-		return set_why(res, MC_DNS_NODATA, "");
-	if (alloc_records(res, (size_t)n))
-		return;
-	for (int i = 0; i < n; i++)
-		res->rr[i].addr.a = ttl[i].ipaddr;
-	res->status = MC_DNS_OK;
+		set_why(res, MC_DNS_NODATA, "");
+	else if (!alloc_records(res, (size_t)n) &&
+		 !keep_canonical(res, host)) {
+		for (int i = 0; i < n; i++)
+			res->rr[i].addr.a = ttl[i].ipaddr;
+		res->status = MC_DNS_OK;
+	}
+	ares_free_hostent(host);
 }
 
 static void parse_aaaa(struct mc_dns_result *res, const unsigned char *abuf,
 		       int alen)
 {
 	struct ares_addr6ttl ttl[MC_DNS_MAX_RR + 1];
+	struct hostent *host = NULL;
 	int n = MC_DNS_MAX_RR + 1;
-	int st = ares_parse_aaaa_reply(abuf, alen, NULL, ttl, &n);
+	int st = ares_parse_aaaa_reply(abuf, alen, &host, ttl, &n);
 
-	if (st != ARES_SUCCESS)
+	if (st != ARES_SUCCESS) {
+		if (host)
+			ares_free_hostent(host);
 		return parse_failed(res, st);
+	}
 	if (n <= 0)
-		return set_why(res, MC_DNS_NODATA, "");
-	if (alloc_records(res, (size_t)n))
-		return;
-	for (int i = 0; i < n; i++)
-		memcpy(&res->rr[i].addr.aaaa, &ttl[i].ip6addr,
-		       sizeof(res->rr[i].addr.aaaa));
-	res->status = MC_DNS_OK;
+		set_why(res, MC_DNS_NODATA, "");
+	else if (!alloc_records(res, (size_t)n) &&
+		 !keep_canonical(res, host)) {
+		for (int i = 0; i < n; i++)
+			memcpy(&res->rr[i].addr.aaaa, &ttl[i].ip6addr,
+			       sizeof(res->rr[i].addr.aaaa));
+		res->status = MC_DNS_OK;
+	}
+	ares_free_hostent(host);
 }
 
 static void parse_mx(struct mc_dns_result *res, const unsigned char *abuf,

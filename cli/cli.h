@@ -43,5 +43,8 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv);
 int cmd_status(const struct mc_cli *cli, int argc, char **argv);
 int cmd_metrics(const struct mc_cli *cli, int argc, char **argv);
 int cmd_dkim(const struct mc_cli *cli, int argc, char **argv);
+int cmd_dmarc(const struct mc_cli *cli, int argc, char **argv);
+int cmd_dnsbl(const struct mc_cli *cli, int argc, char **argv);
+int cmd_check(const struct mc_cli *cli, int argc, char **argv);
 
 #endif

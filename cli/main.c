@@ -33,6 +33,11 @@ static const struct command commands[] = {
 	 "write the Prometheus metrics from the stored history (default: metrics_file)"},
 	{"dkim", cmd_dkim, "verify FILE | key DOMAIN SELECTOR",
 	 "verify every DKIM-Signature of a message; report a published key"},
+	{"check", cmd_check, "[DOMAIN] [--ip IP]... [--selector S]... [--dnsbl ZONE]...",
+	 "deliverability DNS audit: MX, PTR/FCrDNS, SPF, DKIM, DMARC, DNSBL"},
+	{"dnsbl", cmd_dnsbl, "IP... [--list ZONE]...",
+	 "blocklist status of IPv4/IPv6 addresses (and domains: --list domain:ZONE)"},
+	{"dmarc", cmd_dmarc, "DOMAIN", "DMARC record, parsed policy"},
 	/* commands: one line each, in the order --help shows them */
 };
 

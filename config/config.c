@@ -3,6 +3,7 @@
  * pass, and every error names file:line. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,8 @@
 #define CONFIG_MAX_FILE (4u * 1024 * 1024)
 #define SECRET_MAX 1024
 
-enum section_type { SEC_NONE, SEC_GLOBAL, SEC_RELAY, SEC_MAILBOX, SEC_ROUTE };
+enum section_type { SEC_NONE, SEC_GLOBAL, SEC_RELAY, SEC_MAILBOX, SEC_ROUTE,
+		   SEC_CHECK };
 
 /* Names of referenced sections, resolved once every section is known. */
 struct route_refs {
@@ -146,6 +148,9 @@ static int name_taken(const struct parse_ctx *c, enum section_type t,
 	for (size_t i = 0; t == SEC_ROUTE && i < cfg->n_routes; i++)
 		if (strcmp(cfg->routes[i].name, name) == 0)
 			return 1;
+	for (size_t i = 0; t == SEC_CHECK && i < cfg->n_checks; i++)
+		if (strcmp(cfg->checks[i].name, name) == 0)
+			return 1;
 	return 0;
 }
 
@@ -156,7 +161,8 @@ static int open_section(struct parse_ctx *c, const char *section)
 		const char *word;
 		enum section_type type;
 	} types[] = {{"global", SEC_GLOBAL}, {"relay", SEC_RELAY},
-		     {"mailbox", SEC_MAILBOX}, {"route", SEC_ROUTE}};
+		     {"mailbox", SEC_MAILBOX}, {"route", SEC_ROUTE},
+		     {"check", SEC_CHECK}};
 	char word[32], name[128];
 	const char *sp = strchr(section, ' ');
 	size_t wl = sp ? (size_t)(sp - section) : strlen(section);
@@ -175,7 +181,7 @@ static int open_section(struct parse_ctx *c, const char *section)
 			c->type = types[i].type;
 	if (c->type == SEC_NONE)
 		return fail(c, line,
-			    "unknown section type '%s' (expected global, relay, mailbox or route)",
+			    "unknown section type '%s' (expected global, relay, mailbox, route or check)",
 			    word);
 	if (c->type == SEC_GLOBAL) {
 		if (sp)
@@ -234,6 +240,17 @@ static int open_section(struct parse_ctx *c, const char *section)
 		r->line = line;
 		r->name = strdup(name);
 		c->cur = r;
+		break;
+	}
+	case SEC_CHECK: {
+		struct mc_check_cfg *k = grow((void **)&cfg->checks,
+					      &cfg->n_checks, sizeof(*k));
+		if (!k)
+			break;
+		k->interval = 3600;
+		k->line = line;
+		k->name = strdup(name);
+		c->cur = k;
 		break;
 	}
 	default:
@@ -449,11 +466,29 @@ static int route_key(struct parse_ctx *c, struct mc_route *r, const char *k,
 	return -1;
 }
 
+static int check_key(struct parse_ctx *c, struct mc_check_cfg *k,
+		     const char *key, const char *v)
+{
+	if (strcmp(key, "domain") == 0)
+		return set_str(c, &k->domain, key, v);
+	if (strcmp(key, "ips") == 0)
+		return set_list(c, &k->ips, &k->n_ips, key, v);
+	if (strcmp(key, "selectors") == 0)
+		return set_list(c, &k->selectors, &k->n_selectors, key, v);
+	if (strcmp(key, "dnsbl") == 0)
+		return set_list(c, &k->dnsbl, &k->n_dnsbl, key, v);
+	if (strcmp(key, "interval") == 0)
+		return set_int(c, &k->interval, key, v, 60, 7 * 86400, 1);
+	if (strcmp(key, "alert") == 0)
+		return set_list(c, &k->alerts, &k->n_alerts, key, v);
+	return -1;
+}
+
 static int handler(void *user, const char *section, const char *key,
 		   const char *value)
 {
 	static const char *const type_names[] = {"", "global", "relay",
-						 "mailbox", "route"};
+						 "mailbox", "route", "check"};
 	struct parse_ctx *c = user;
 	int rc = -1;
 
@@ -481,6 +516,9 @@ static int handler(void *user, const char *section, const char *key,
 		break;
 	case SEC_ROUTE:
 		rc = route_key(c, c->cur, key, value);
+		break;
+	case SEC_CHECK:
+		rc = check_key(c, c->cur, key, value);
 		break;
 	default:
 		break;
@@ -651,6 +689,71 @@ static int validate_route(struct parse_ctx *c, struct mc_route *r,
 	return 1;
 }
 
+/* A host or zone name: labels of letters, digits, '-' and '_' (1..63
+ * bytes), 1..253 bytes in all, one final dot allowed. */
+static int host_name_ok(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n && s[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (!label)
+				return 0;
+			label = 0;
+		} else if (!(s[i] >= 'a' && s[i] <= 'z') &&
+			   !(s[i] >= 'A' && s[i] <= 'Z') &&
+			   !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' &&
+			   s[i] != '_') {
+			return 0;
+		} else if (++label > 63) {
+			return 0;
+		}
+	}
+	return label > 0;
+}
+
+static int validate_check(struct parse_ctx *c, struct mc_check_cfg *k)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	const char *what = k->name;
+
+	if (!k->domain)
+		return fail(c, k->line, "check \"%s\": domain is required", what);
+	if (!host_name_ok(k->domain))
+		return fail(c, k->line, "check \"%s\": domain '%s' is not a domain name",
+			    what, k->domain);
+	for (size_t i = 0; i < k->n_ips; i++)
+		if (inet_pton(AF_INET, k->ips[i], buf) != 1 &&
+		    inet_pton(AF_INET6, k->ips[i], buf) != 1)
+			return fail(c, k->line, "check \"%s\": ips: '%s' is not an IP address",
+				    what, k->ips[i]);
+	for (size_t i = 0; i < k->n_selectors; i++)
+		if (!host_name_ok(k->selectors[i]))
+			return fail(c, k->line, "check \"%s\": selectors: '%s' is not a DKIM selector",
+				    what, k->selectors[i]);
+	for (size_t i = 0; i < k->n_dnsbl; i++) {
+		const char *z = k->dnsbl[i];
+
+		if (strncmp(z, "domain:", 7) == 0)
+			z += 7;
+		if (!host_name_ok(z))
+			return fail(c, k->line, "check \"%s\": dnsbl: '%s' is not a zone (ZONE or domain:ZONE)",
+				    what, k->dnsbl[i]);
+	}
+	if (k->n_alerts)
+		return fail(c, k->line, "check \"%s\": alert \"%s\" is not defined",
+			    what, k->alerts[0]);
+	if ((!k->ips && !(k->ips = calloc(1, sizeof(char *)))) ||
+	    (!k->selectors && !(k->selectors = calloc(1, sizeof(char *)))) ||
+	    (!k->alerts && !(k->alerts = calloc(1, sizeof(char *)))))
+		return fail(c, k->line, "out of memory");
+	return 1;
+}
+
 static int validate(struct parse_ctx *c)
 {
 	struct mc_config *cfg = c->cfg;
@@ -669,6 +772,8 @@ static int validate(struct parse_ctx *c)
 		validate_mailbox(c, &cfg->mailboxes[i]);
 	for (size_t i = 0; i < cfg->n_routes && !c->err->code; i++)
 		validate_route(c, &cfg->routes[i], &c->refs[i]);
+	for (size_t i = 0; i < cfg->n_checks && !c->err->code; i++)
+		validate_check(c, &cfg->checks[i]);
 	return !c->err->code;
 }
 
@@ -801,9 +906,19 @@ void config_free(struct mc_config *cfg)
 		free(r->dkim_selector);
 		config_value_list_free(r->alerts);
 	}
+	for (size_t i = 0; i < cfg->n_checks; i++) {
+		struct mc_check_cfg *k = &cfg->checks[i];
+		free(k->name);
+		free(k->domain);
+		config_value_list_free(k->ips);
+		config_value_list_free(k->selectors);
+		config_value_list_free(k->dnsbl);
+		config_value_list_free(k->alerts);
+	}
 	free(cfg->relays);
 	free(cfg->mailboxes);
 	free(cfg->routes);
+	free(cfg->checks);
 	free(cfg->path);
 	free(cfg->state_dir);
 	free(cfg->metrics_file);
@@ -815,5 +930,14 @@ struct mc_route *config_route(const struct mc_config *cfg, const char *name)
 	for (size_t i = 0; i < cfg->n_routes; i++)
 		if (strcmp(cfg->routes[i].name, name) == 0)
 			return &cfg->routes[i];
+	return NULL;
+}
+
+struct mc_check_cfg *config_check(const struct mc_config *cfg,
+				  const char *name)
+{
+	for (size_t i = 0; i < cfg->n_checks; i++)
+		if (strcmp(cfg->checks[i].name, name) == 0)
+			return &cfg->checks[i];
 	return NULL;
 }

@@ -67,6 +67,24 @@ struct mc_route {
 	int line;
 };
 
+/* [check "name"]: a deliverability DNS audit run by `check` and `run`. */
+struct mc_check_cfg {
+	char *name;
+	char *domain;
+	char **ips;                /* NULL-terminated; may be empty */
+	size_t n_ips;
+	char **selectors;          /* DKIM selectors; NULL-terminated */
+	size_t n_selectors;
+	char **dnsbl;              /* zones ("domain:ZONE" for domain lists);
+				    * NULL when the key is absent (the
+				    * default lists), empty for "dnsbl =" */
+	size_t n_dnsbl;
+	int interval;              /* seconds between runs, default 3600 */
+	char **alerts;             /* NULL-terminated names of [alert] sections */
+	size_t n_alerts;
+	int line;
+};
+
 struct mc_config {
 	char *path;
 	char *state_dir;
@@ -80,7 +98,9 @@ struct mc_config {
 	size_t n_mailboxes;
 	struct mc_route *routes;
 	size_t n_routes;
-	/* Sections owned by later modules ([check], [alert]) are added here. */
+	struct mc_check_cfg *checks;
+	size_t n_checks;
+	/* Sections owned by later modules ([alert]) are added here. */
 };
 
 /* Parses and validates path. On error returns NULL and fills err with
@@ -97,5 +117,7 @@ struct mc_config *config_load_string(const char *text, const char *name,
 void config_free(struct mc_config *cfg);
 
 struct mc_route *config_route(const struct mc_config *cfg, const char *name);
+struct mc_check_cfg *config_check(const struct mc_config *cfg,
+				  const char *name);
 
 #endif

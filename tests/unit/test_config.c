@@ -295,6 +295,104 @@ static void test_example_config(void **state)
 		fail_msg("%s", err.msg);
 }
 
+/* [check "name"]: every key, defaults, lookups and each error. */
+static void test_check_sections(void **state)
+{
+	struct mc_err err;
+	struct mc_config *cfg;
+	struct mc_check_cfg *k;
+
+	(void)state;
+	cfg = load_text("[check \"a\"]\n"
+			"domain = example.net\n"
+			"ips = 192.0.2.10, 2001:db8::10\n"
+			"selectors = s1, s2._x\n"
+			"dnsbl = zen.example, domain:dbl.example\n"
+			"interval = 2h\n"
+			"[check \"b\"]\n"
+			"domain = b.example.\n"
+			"dnsbl =\n", &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_int_equal(cfg->n_checks, 2);
+	k = config_check(cfg, "a");
+	assert_non_null(k);
+	assert_string_equal(k->domain, "example.net");
+	assert_int_equal(k->n_ips, 2);
+	assert_string_equal(k->ips[1], "2001:db8::10");
+	assert_null(k->ips[2]);
+	assert_int_equal(k->n_selectors, 2);
+	assert_string_equal(k->selectors[1], "s2._x");
+	assert_int_equal(k->n_dnsbl, 2);
+	assert_string_equal(k->dnsbl[1], "domain:dbl.example");
+	assert_int_equal(k->interval, 7200);
+	assert_int_equal(k->n_alerts, 0);
+	assert_non_null(k->alerts);
+	assert_int_equal(k->line, 1);
+	k = config_check(cfg, "b");
+	assert_non_null(k);
+	assert_int_equal(k->interval, 3600);
+	assert_int_equal(k->n_ips, 0);
+	assert_non_null(k->ips);
+	assert_null(k->ips[0]);
+	assert_non_null(k->dnsbl);      /* "dnsbl =": no lists at all */
+	assert_int_equal(k->n_dnsbl, 0);
+	assert_null(config_check(cfg, "c"));
+	config_free(cfg);
+
+	cfg = load_text("[check \"c\"]\ndomain = c.example\n", &err);
+	assert_non_null(cfg);
+	assert_null(cfg->checks[0].dnsbl);   /* absent: the default lists */
+	config_free(cfg);
+
+	expect_error("[check \"a\"]\nips = 192.0.2.1\n",
+		     "t.conf:1: check \"a\": domain is required");
+	expect_error("[check \"a\"]\ndomain = bad..name\n",
+		     "t.conf:1: check \"a\": domain 'bad..name' is not a domain name");
+	expect_error("[check \"a\"]\ndomain = a.example\nips = 192.0.2.300\n",
+		     "check \"a\": ips: '192.0.2.300' is not an IP address");
+	expect_error("[check \"a\"]\ndomain = a.example\nselectors = s 1\n",
+		     "check \"a\": selectors: 's 1' is not a DKIM selector");
+	expect_error("[check \"a\"]\ndomain = a.example\ndnsbl = domain:\n",
+		     "check \"a\": dnsbl: 'domain:' is not a zone");
+	expect_error("[check \"a\"]\ndomain = a.example\ninterval = 10\n",
+		     "t.conf:3: interval: 10 is out of range 60..604800");
+	expect_error("[check \"a\"]\ndomain = a.example\nalert = pager\n",
+		     "check \"a\": alert \"pager\" is not defined");
+	expect_error("[check \"a\"]\ndomain = a.example\ncolour = red\n",
+		     "t.conf:3: unknown key 'colour' in [check]");
+	expect_error("[check \"a\"]\ndomain = a.example\n[check \"a\"]\ndomain = b\n",
+		     "t.conf:3: check \"a\" is defined twice");
+	expect_error("[check]\ndomain = a.example\n",
+		     "t.conf:1: section [check] needs a name");
+}
+
+/* The example's [check] section on its own (the whole file stops at its
+ * absent password files before checks are validated). */
+static void test_example_check_section(void **state)
+{
+	char text[8192];
+	struct mc_err err;
+	struct mc_config *cfg;
+	FILE *f = fopen("config/mailcanary.conf.example", "r");
+	size_t n;
+	char *sec;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	sec = strstr(text, "[check \"");
+	assert_non_null(sec);
+	cfg = load_text(sec, &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_int_equal(cfg->n_checks, 1);
+	assert_string_equal(cfg->checks[0].domain, "example.net");
+	config_free(cfg);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -325,6 +423,8 @@ int main(void)
 		cmocka_unit_test(test_secret_not_in_errors),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_example_config),
+		cmocka_unit_test(test_check_sections),
+		cmocka_unit_test(test_example_check_section),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

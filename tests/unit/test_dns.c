@@ -78,6 +78,39 @@ static void test_answer_a(void **state)
 	r = convert(MC_DNS_A, ARES_SUCCESS, p);
 	assert_int_equal(r->status, MC_DNS_NODATA);
 	dns_result_free(r);
+
+	/* A CNAME to foo.example.com and its A record: the answer names
+	 * where the chain ended; a direct answer names nothing. */
+	{
+		size_t target;
+
+		start(p, 0x8180, 2, "example.com", 1);
+		rr_head(p, 5, 6);
+		target = p->n;
+		put8(p, 3);
+		memcpy(p->b + p->n, "foo", 3);
+		p->n += 3;
+		put16(p, 0xC00C);
+		put16(p, 0xC000 | (unsigned)target);
+		put16(p, 1);
+		put16(p, 1);
+		put32(p, 300);
+		put16(p, 4);
+		inet_pton(AF_INET, "192.0.2.7", p->b + p->n);
+		p->n += 4;
+		r = convert(MC_DNS_A, ARES_SUCCESS, p);
+		assert_int_equal(r->status, MC_DNS_OK);
+		assert_int_equal(r->n_rr, 1);
+		assert_non_null(r->canonical);
+		assert_string_equal(r->canonical, "foo.example.com");
+		dns_result_free(r);
+		start(p, 0x8180, 1, "example.com", 1);
+		rr_a(p, "192.0.2.1");
+		r = convert(MC_DNS_A, ARES_SUCCESS, p);
+		assert_int_equal(r->status, MC_DNS_OK);
+		assert_null(r->canonical);
+		dns_result_free(r);
+	}
 	free(p);
 }
 
