@@ -1,18 +1,12 @@
-/* STUB (see check_dkim_stub.h): a DKIM key record's tags, just enough for
- * `check`. The key size comes from OpenSSL: p= is base64 of a
- * SubjectPublicKeyInfo (RFC 6376 §3.6.1), or of a bare RSAPublicKey as
- * some generators publish; ed25519 keys are the raw 32 bytes (RFC 8463). */
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
+/* The DKIM part of `check` (see check_dkim_stub.h): which TXT record at
+ * the selector's name is the key, judged by checks/dkim's key parser. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "checks/check_dkim_stub.h"
-
-#define MAX_KEY_B64 8192
+#include "checks/dkim_parse.h"
 
 static int is_space(char c)
 {
@@ -59,103 +53,46 @@ static int tag_value(const char *rec, const char *tag, char *out, size_t n)
 	return 0;
 }
 
-static unsigned char *b64_decode(const char *s, size_t *len)
-{
-	size_t n = strlen(s), pad = 0;
-	unsigned char *out;
-	int got;
-
-	if (n == 0 || n % 4)
-		return NULL;
-	out = malloc(n / 4 * 3 + 1);
-	if (!out)
-		return NULL;
-	got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (got < 0) {
-		free(out);
-		return NULL;
-	}
-	pad = (s[n - 1] == '=') + (s[n - 2] == '=');
-	*len = (size_t)got - pad;
-	return out;
-}
-
-static int rsa_bits(const unsigned char *der, size_t len)
-{
-	const unsigned char *q = der;
-	EVP_PKEY *key = d2i_PUBKEY(NULL, &q, (long)len);
-	int bits = 0;
-
-	if (!key) {
-		q = der;
-		key = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, (long)len);
-	}
-	if (key && EVP_PKEY_base_id(key) == EVP_PKEY_RSA)
-		bits = EVP_PKEY_get_bits(key);
-	EVP_PKEY_free(key);
-	return bits;
-}
-
+/* The key record judged by checks/dkim's parser (one parser for both
+ * signature verification and this report). */
 static void judge_key(const char *rec, struct mc_dkim_key_report *k)
 {
 	struct mc_findings *f = &k->problems;
-	char *p = malloc(MAX_KEY_B64 + 1), v[32], t[64];
-	unsigned char *der = NULL;
-	size_t len = 0;
+	struct dkim_key key = {0};
+	struct mc_err err = {0};
+	int rc = dkim_key_parse(rec, strlen(rec), &key, &err);
 
-	if (!p) {
+	if (rc != 0 && err.code == -2) {
 		f->oom = 1;
-		return;
+		goto out;
 	}
-	if (tag_value(rec, "v", v, sizeof(v)) && strcmp(v, "DKIM1") != 0)
-		findings_add(f, MC_CHK_CRITICAL, "%s: v=%s is not DKIM1",
-			     k->name, v);
-	if (!tag_value(rec, "k", k->key_type, sizeof(k->key_type)))
-		snprintf(k->key_type, sizeof(k->key_type), "rsa");
-	if (tag_value(rec, "t", t, sizeof(t))) {
-		for (char *save = NULL, *s = strtok_r(t, ":", &save); s;
-		     s = strtok_r(NULL, ":", &save))
-			k->testing |= strcmp(s, "y") == 0;
+	snprintf(k->key_type, sizeof(k->key_type), "%s",
+		 key.type == MC_DKIM_KEY_ED25519 ? "ed25519"
+		 : key.type == MC_DKIM_KEY_RSA ? "rsa" : "unknown");
+	k->key_bits = (int)key.bits;
+	k->testing = key.testing;
+	k->revoked = key.revoked;
+	if (rc != 0) {
+		findings_add(f, MC_CHK_CRITICAL, "%s: %s", k->name, err.msg);
+		goto out;
 	}
-	if (k->testing)
+	if (key.testing)
 		findings_add(f, MC_CHK_WARNING,
 			     "%s: t=y, testing mode: receivers may treat signed mail as unsigned",
 			     k->name);
-	if (!tag_value(rec, "p", p, MAX_KEY_B64 + 1)) {
-		findings_add(f, MC_CHK_CRITICAL, "%s: no p= tag (public key)",
-			     k->name);
-		goto out;
-	}
-	if (!*p) {
-		k->revoked = 1;
+	if (key.revoked)
 		findings_add(f, MC_CHK_CRITICAL,
 			     "%s: the key is revoked (empty p=)", k->name);
-		goto out;
-	}
-	der = b64_decode(p, &len);
-	if (strcmp(k->key_type, "rsa") == 0) {
-		k->key_bits = der ? rsa_bits(der, len) : 0;
-		if (!k->key_bits)
-			findings_add(f, MC_CHK_CRITICAL,
-				     "%s: p= is not an RSA public key", k->name);
-		else if (k->key_bits < 1024)
-			findings_add(f, MC_CHK_CRITICAL,
-				     "%s: RSA key of %d bits; verifiers refuse keys under 1024 (RFC 8301)",
-				     k->name, k->key_bits);
-	} else if (strcmp(k->key_type, "ed25519") == 0) {
-		if (der && len == 32)
-			k->key_bits = 256;
-		else
-			findings_add(f, MC_CHK_CRITICAL,
-				     "%s: p= is not a 32-byte Ed25519 key (RFC 8463)",
-				     k->name);
-	} else {
-		findings_add(f, MC_CHK_CRITICAL, "%s: unknown key type k=%s",
-			     k->name, k->key_type);
-	}
+	else if (key.type == MC_DKIM_KEY_RSA && key.bits < 1024)
+		findings_add(f, MC_CHK_CRITICAL,
+			     "%s: RSA key of %u bits; verifiers refuse keys under 1024 (RFC 8301)",
+			     k->name, key.bits);
+	else if (key.type == MC_DKIM_KEY_RSA && key.bits < 2048)
+		findings_add(f, MC_CHK_WARNING,
+			     "%s: RSA key of %u bits; use 2048 or more",
+			     k->name, key.bits);
 out:
-	free(der);
-	free(p);
+	dkim_key_clear(&key);
 }
 
 void check_dkim_key_stub(const struct mc_dns_result *res,

@@ -1,5 +1,4 @@
-/* STUB, to be replaced by checks/dkim's key record parser once it lands:
- * the DKIM key record of a selector (RFC 6376 §3.6.1), judged for the
+/* The DKIM key record of a selector (RFC 6376 §3.6.1), judged for the
  * `check` command: present, key type, RSA key size (OpenSSL), testing
  * flag, revoked. Only what `check` reports; no signature verification. */
 #ifndef MC_CHECK_DKIM_STUB_H
@@ -24,7 +23,7 @@ struct mc_dkim_key_report {
 
 /* Judges the TXT answer res for selector into out (whose selector and
  * name the caller set; res may be NULL for "no answer"). Pure: no DNS.
- * REPLACE with checks/dkim's key parser. */
+ * The record itself is parsed by checks/dkim (dkim_key_parse). */
 void check_dkim_key_stub(const struct mc_dns_result *res,
 			 struct mc_dkim_key_report *out);
 
