@@ -30,59 +30,6 @@ static const char *severity_word(enum mc_severity s)
 	return s <= MC_SEV_UNKNOWN ? words[s] : "UNKNOWN";
 }
 
-/* "relay: ...", "tls: ...": what the operator reads for a failed probe. */
-static void describe(const struct probe_job *job, char *buf, size_t size)
-{
-	const struct mc_probe_result *s = &job->smtp;
-	const struct mc_arrival *a = &job->arrival;
-	size_t nh = job->hops ? hops_count(job->hops) : 0;
-
-	switch (job->state) {
-	case PROBE_DELIVERED:
-	case PROBE_SLOW:
-	case PROBE_JUNK:
-	case PROBE_GREYLISTED:
-		snprintf(buf, size, "%.2f s to %s, %zu hop%s, noticed by %s%s%s",
-			 job->total_seconds, a->folder, nh, nh == 1 ? "" : "s",
-			 a->idle ? "IDLE" : "polling",
-			 s->queue_id[0] ? ", relay queue id " : "", s->queue_id);
-		break;
-	case PROBE_REJECTED:
-	case PROBE_DEFERRED:
-		if (job->dsn && job->dsn->nrcpt)
-			snprintf(buf, size, "delay DSN %s: %s",
-				 job->dsn->rcpt[0].status,
-				 job->dsn->rcpt[0].diagnostic
-					 ? job->dsn->rcpt[0].diagnostic : "");
-		else
-			snprintf(buf, size, "%s at %s: %d %s %s", s->peer,
-				 s->stage, s->reply.code, s->reply.enhanced,
-				 s->reply.text);
-		break;
-	case PROBE_BOUNCED: {
-		const struct mc_dsn_rcpt *r = job->dsn && job->dsn->nrcpt
-						      ? &job->dsn->rcpt[0] : NULL;
-		snprintf(buf, size, "%s bounce %s %s: %s",
-			 r && r->hard ? "hard" : "soft",
-			 r ? r->status : "", r ? dsn_reason_name(r->reason) : "",
-			 r && r->diagnostic ? r->diagnostic : "");
-		break;
-	}
-	case PROBE_LOST:
-		snprintf(buf, size, "nothing arrived and nothing came back "
-			 "within %.0f s", job->waited);
-		break;
-	case PROBE_ERROR:
-	default:
-		snprintf(buf, size, "%s: %s",
-			 mc_component_name(job->err.component
-					   ? job->err.component
-					   : s->component),
-			 job->err.msg[0] ? job->err.msg : s->reply.text);
-		break;
-	}
-}
-
 static void print_text(const struct probe_job *jobs, size_t n,
 		       enum mc_severity worst)
 {
@@ -107,7 +54,7 @@ static void print_text(const struct probe_job *jobs, size_t n,
 		printf("no routes");
 	printf("\n");
 	for (size_t i = 0; i < n; i++) {
-		describe(&jobs[i], line, sizeof(line));
+		probe_job_describe(&jobs[i], line, sizeof(line));
 		/* '|' starts perfdata in Nagios output: keep it out of text. */
 		for (char *p = line; (p = strchr(p, '|')); )
 			*p = '/';

@@ -293,13 +293,21 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 		printf("MAILCANARY %s - run: %zu sent, %zu earlier probe%s looked for\n",
 		       severity_word(worst), n - n_collect, n_collect,
 		       n_collect == 1 ? "" : "s");
-		for (size_t i = 0; i < n; i++)
-			printf("%-16s %-10s %s%s  id=%s\n", jobs[i].route->name,
-			       jobs[i].unreachable ? "unseen"
-						   : probe_state_name(jobs[i].state),
-			       jobs[i].collect ? "(earlier) " : "",
-			       jobs[i].err.code ? jobs[i].err.msg : "",
+		for (size_t i = 0; i < n; i++) {
+			char line[1024];
+			if (jobs[i].unreachable)
+				snprintf(line, sizeof(line), "not looked for: %s",
+					 jobs[i].err.msg);
+			else if (jobs[i].state == PROBE_PENDING)
+				snprintf(line, sizeof(line), "not seen yet; "
+					 "the next run looks again");
+			else
+				probe_job_describe(&jobs[i], line, sizeof(line));
+			printf("%-12s %-10s %s%s  id=%s\n", jobs[i].route->name,
+			       probe_state_name(jobs[i].state),
+			       jobs[i].collect ? "(earlier probe) " : "", line,
 			       jobs[i].id[0] ? jobs[i].id : "-");
+		}
 	}
 	rc = (int)worst;
 out:

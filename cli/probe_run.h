@@ -83,6 +83,10 @@ void probe_run(struct probe_job *jobs, size_t n, const struct probe_run_opts *o)
 /* The DESIGN.md `probe --json` object of one job (new reference). */
 json_t *probe_job_json(const struct probe_job *job);
 
+/* One line for humans: where a found probe went and how fast, or what
+ * failed and where ("tls: relay x (host:port): ..."). */
+void probe_job_describe(const struct probe_job *job, char *buf, size_t size);
+
 void probe_job_clear(struct probe_job *job);
 
 #endif
