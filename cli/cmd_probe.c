@@ -139,7 +139,11 @@ int cmd_probe(const struct mc_cli *cli, int argc, char **argv)
 		}
 	}
 
-	struct probe_run_opts run_opts = {.wait = wait};
+	struct probe_run_opts run_opts = {
+		.wait = wait,
+		.dns = {.server = cli->dns_server,
+			.timeout_ms = (int)(cfg->dns_timeout * 1000),
+			.tries = cfg->dns_tries}};
 	probe_run(jobs, n, &run_opts);
 
 	enum mc_severity worst = MC_SEV_OK;

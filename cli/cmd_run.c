@@ -249,8 +249,12 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 			jobs[n++].route = &cfg->routes[i];
 
 	struct tick t = {st, now};
-	struct probe_run_opts ro = {.wait = (double)wait, .keep_pending = 1,
-				    .before_submit = record_pending, .arg = &t};
+	struct probe_run_opts ro = {
+		.wait = (double)wait, .keep_pending = 1,
+		.dns = {.server = cli->dns_server,
+			.timeout_ms = (int)(cfg->dns_timeout * 1000),
+			.tries = cfg->dns_tries},
+		.before_submit = record_pending, .arg = &t};
 	probe_run(jobs, n, &ro);
 	now = mc_now_real();
 	for (size_t i = 0; i < n; i++)

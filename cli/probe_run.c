@@ -220,6 +220,63 @@ static void judge_arrival(struct probe_job *job)
 	job->state = job->deferred ? PROBE_DEFERRED : PROBE_LOST;
 }
 
+/* Verifies the DKIM signatures of every found probe whose route names a
+ * dkim_selector, all key lookups on one c-ares channel. A missing, failed
+ * or unverifiable signature with that selector makes a delivered probe
+ * WARNING (component dkim): it arrived, but mail like it fails DKIM (and
+ * so, likely, DMARC). */
+static void verify_dkim(struct probe_job *jobs, size_t n,
+			const struct probe_run_opts *o)
+{
+	struct mc_err err = {0};
+	struct mc_dns *dns = NULL;
+	struct mc_dkim_dns *kd = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct probe_job *job = &jobs[i];
+		if (!job->arrival.found || !job->route->dkim_selector ||
+		    !job->arrival.header)
+			continue;
+		if (!dns && (!(dns = dns_new(&o->dns, &err)) ||
+			     !(kd = dkim_dns_new(dns)))) {
+			job->err = err;
+			continue;
+		}
+		dkim_dns_prefetch(kd, job->arrival.header, job->arrival.header_len);
+	}
+	for (size_t i = 0; dns && kd && i < n; i++) {
+		struct probe_job *job = &jobs[i];
+		if (!job->arrival.found || !job->route->dkim_selector ||
+		    !job->arrival.header)
+			continue;
+		if (dkim_verify_message(job->arrival.header,
+					job->arrival.header_len, dkim_dns_lookup,
+					kd, 0, &job->dkim, &err) != 0)
+			continue;
+		job->dkim_sig = dkim_result_find(job->dkim, NULL,
+						 job->route->dkim_selector);
+	}
+	dns_free(dns);
+	dkim_dns_free(kd);
+}
+
+static void judge_dkim(struct probe_job *job)
+{
+	const struct mc_dkim_sig_result *s = job->dkim_sig;
+
+	if (!job->route->dkim_selector || !job->arrival.found)
+		return;
+	if (s && s->status == MC_DKIM_PASS && !s->weak && !s->testing)
+		return;
+	if (job->severity < MC_SEV_WARNING)
+		job->severity = MC_SEV_WARNING;
+	if (!job->err.code)
+		mc_err_set(&job->err, -1, MC_COMP_DKIM,
+			   "DKIM selector %s: %s%s%s", job->route->dkim_selector,
+			   s ? dkim_status_name(s->status) : "no signature",
+			   s && s->reason[0] ? ": " : "", s ? s->reason : "");
+}
+
 /* When the wait for job ends, as a monotonic time, and its length. */
 static void set_deadline(struct probe_job *job, const struct probe_run_opts *o,
 			 double now_mono, double now_real)
@@ -338,12 +395,14 @@ void probe_run(struct probe_job *jobs, size_t n, const struct probe_run_opts *o)
 							     : PROBE_DEFERRED;
 	}
 	free(pending);
+	verify_dkim(jobs, n, o);
 
 	for (size_t i = 0; i < n; i++) {
 		struct probe_job *job = &jobs[i];
 		double secs = isnan(job->total_seconds) ? 0 : job->total_seconds;
 		job->severity = probe_state_severity(job->state, secs,
 						     job->route->warn);
+		judge_dkim(job);
 	}
 }
 
@@ -358,10 +417,12 @@ void probe_job_describe(const struct probe_job *job, char *buf, size_t size)
 	case PROBE_SLOW:
 	case PROBE_JUNK:
 	case PROBE_GREYLISTED:
-		snprintf(buf, size, "%.2f s to %s, %zu hop%s, noticed by %s%s%s",
+		snprintf(buf, size, "%.2f s to %s, %zu hop%s, noticed by %s%s%s%s%s",
 			 job->total_seconds, a->folder, nh, nh == 1 ? "" : "s",
 			 a->idle ? "IDLE" : "polling",
-			 s->queue_id[0] ? ", relay queue id " : "", s->queue_id);
+			 s->queue_id[0] ? ", relay queue id " : "", s->queue_id,
+			 job->err.code ? "; " : "",
+			 job->err.code ? job->err.msg : "");
 		break;
 	case PROBE_REJECTED:
 	case PROBE_DEFERRED:
@@ -407,6 +468,24 @@ static json_t *str_or_null(const char *s)
 static json_t *stage_time(double t)
 {
 	return t >= 0 ? json_real(t) : json_null();
+}
+
+static json_t *dkim_json(const struct probe_job *job)
+{
+	const struct mc_dkim_sig_result *s = job->dkim_sig;
+
+	if (!job->route->dkim_selector || !job->arrival.found)
+		return json_null();
+	if (!s)
+		return json_pack("{s:s, s:s, s:o, s:s}", "result", "none",
+				 "selector", job->route->dkim_selector,
+				 "domain", json_null(), "reason",
+				 "no signature with this selector");
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:i}",
+			 "result", dkim_status_name(s->status),
+			 "selector", s->selector, "domain", s->domain,
+			 "algorithm", s->algorithm, "reason", s->reason,
+			 "weak", s->weak, "key_bits", (int)s->key_bits);
 }
 
 static json_t *smtp_json(const struct probe_job *job)
@@ -479,7 +558,7 @@ json_t *probe_job_json(const struct probe_job *job)
 		"greylist_evidence", ev,
 		"smtp", smtp_json(job),
 		"hops", job->hops ? hops_to_json(job->hops) : json_array(),
-		"dkim", json_null(),
+		"dkim", dkim_json(job),
 		"dsn", dsn,
 		"error", err);
 	if (o && a->found) {
@@ -512,4 +591,7 @@ void probe_job_clear(struct probe_job *job)
 	job->hops = NULL;
 	dsn_free(job->dsn);
 	job->dsn = NULL;
+	dkim_result_free(job->dkim);
+	job->dkim = NULL;
+	job->dkim_sig = NULL;
 }

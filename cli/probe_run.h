@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "checks/dkim.h"
+#include "checks/dns.h"
 #include "config/config.h"
 #include "probe/probe.h"
 #include "probe/probe_state.h"
@@ -47,6 +49,10 @@ struct probe_job {
 	struct mc_arrival arrival;
 	struct hops *hops;                     /* from the found copy, or NULL */
 	struct mc_dsn *dsn;                    /* the DSN that decided, or NULL */
+	struct mc_dkim_result *dkim;           /* the found copy verified, when
+						  the route has dkim_selector */
+	const struct mc_dkim_sig_result *dkim_sig; /* its signature with that
+						      selector, or NULL */
 	int deferred;                          /* a delay DSN or 4xx was seen */
 	int greylisted;
 	double greylist_delay;                 /* seconds, NAN if unknown */
@@ -64,6 +70,7 @@ struct probe_job {
 struct probe_run_opts {
 	double wait;            /* > 0: cap on every wait, seconds; else each
 				   waits until its route's crit */
+	struct mc_dns_opts dns; /* for DKIM key lookups */
 	int keep_pending;       /* 1 (the run tick): a probe not found by the
 				   end of the wait but still within crit stays
 				   pending (or deferred), not lost */

@@ -308,8 +308,10 @@ static void on_fetch(struct mc_waiter *w, struct watch *wt,
 		on_fetch_bounce(w, wt, r);
 		return;
 	}
-	if (!r->has_uid || !r->header ||
-	    watch_header_field(r->header, r->header_len, "X-Mailcanary-Probe",
+	/* The whole message is fetched (a probe is small): DKIM verification
+	 * needs its body. */
+	if (!r->has_uid || !r->body ||
+	    watch_header_field(r->body, r->body_len, "X-Mailcanary-Probe",
 			       id, sizeof(id)))
 		return;
 	for (size_t i = 0; i < w->n_arrivals; i++) {
@@ -328,11 +330,11 @@ static void on_fetch(struct mc_waiter *w, struct watch *wt,
 		snprintf(a->folder, sizeof(a->folder), "%s", wt->folder);
 		if (r->has_internaldate)
 			a->internaldate = r->internaldate;
-		a->header = malloc(r->header_len + 1);
+		a->header = malloc(r->body_len + 1);
 		if (a->header) {
-			memcpy(a->header, r->header, r->header_len);
-			a->header[r->header_len] = '\0';
-			a->header_len = r->header_len;
+			memcpy(a->header, r->body, r->body_len);
+			a->header[r->body_len] = '\0';
+			a->header_len = r->body_len;
 		}
 		return;
 	}
@@ -360,7 +362,7 @@ static void on_done(struct mc_waiter *w, struct watch *wt,
 		wt->n_matched = 0;
 		start_uid_command(w, wt, W_FETCH, "FETCH", wt->uids, wt->n_uids,
 				  wt->kind == WATCH_PROBES
-					  ? " (UID INTERNALDATE BODY.PEEK[HEADER])"
+					  ? " (UID INTERNALDATE BODY.PEEK[])"
 					  : " (UID BODY.PEEK[])");
 		break;
 	case W_FETCH:
@@ -597,6 +599,9 @@ int watch_header_field(const char *hdr, size_t n, const char *name,
 		size_t eol = i;
 		while (eol < n && hdr[eol] != '\n')
 			eol++;
+		/* An empty line ends the header: the body is not searched. */
+		if (eol == i || (eol == i + 1 && hdr[i] == '\r'))
+			return -1;
 		if (eol - i > nl && strncasecmp(hdr + i, name, nl) == 0) {
 			size_t v = i + nl, e = eol;
 			while (v < e && (hdr[v] == ' ' || hdr[v] == '\t'))

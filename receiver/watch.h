@@ -29,7 +29,8 @@ struct mc_arrival {
 	uint32_t uid;
 	double internaldate;                  /* epoch seconds, or NAN */
 	double noticed_at;                    /* epoch seconds, realtime */
-	char *header;                         /* its header block, owned */
+	char *header;                         /* the whole message (header
+						 and body), owned */
 	size_t header_len;
 	int idle;                             /* noticed through IDLE push */
 	int dsn_final;                        /* a DSN ended the wait */

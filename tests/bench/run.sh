@@ -25,6 +25,7 @@ timebin=/usr/bin/time
 trap '"$here/../env/mailenv" stop "$dir" >/dev/null 2>&1 || :' EXIT INT TERM
 "$here/../env/mailenv" start "$dir" >/dev/null
 conf=$dir/mailcanary.conf
+. "$dir/env.sh"      # MC_RELAY, MC_IMAP: the net this world got
 sed 's/^junk_folders = Junk$/junk_folders = Junk\nidle = no/' "$conf" >"$dir/poll.conf"
 chmod 600 "$dir/poll.conf"
 out=$dir/bench
@@ -59,12 +60,15 @@ run_cde() {
 		# Its passwords go on argv: that is the peer tool's interface
 		# (these are throwaway loopback secrets).
 		SSL_CERT_FILE=$dir/tls/ca.pem $timebin -f "%e %U %S %M" -o "$out/time" "$cde" \
-			--plugin "/usr/lib/nagios/plugins/check_smtp_send -H 127.0.0.2 --port 10587 --tls -U sender@src.test -P $pw --mailto canary@dest.test --mailfrom bounces@src.test --header 'Subject: Nagios %TOKEN1%'" \
-			--plugin "/usr/lib/nagios/plugins/check_imap_receive -H 127.0.0.4 --port 10993 --ssl -U canary@dest.test -P $ipw -s SUBJECT -s 'Nagios %TOKEN1%' --delete --imap-check-interval 1 --imap-retries 60 --ssl-ca-file $dir/tls/ca.pem" \
+			--plugin "/usr/lib/nagios/plugins/check_smtp_send -H $MC_RELAY --port 10587 --tls -U sender@src.test -P $pw --mailto canary@dest.test --mailfrom bounces@src.test --header 'Subject: Nagios %TOKEN1%'" \
+			--plugin "/usr/lib/nagios/plugins/check_imap_receive -H $MC_IMAP --port 10993 --ssl -U canary@dest.test -P $ipw -s SUBJECT -s 'Nagios %TOKEN1%' --delete --imap-check-interval 1 --imap-retries 60 --ssl-ca-file $dir/tls/ca.pem" \
 			--token "%TOKEN1%" -w 30 -c 60 >"$out/cde.out" 2>&1 || :
 		grep -q "^EMAIL DELIVERY OK" "$out/cde.out" ||
 			echo "# check_email_delivery: $(head -1 "$out/cde.out")" >&2
-		read -r e u s m <"$out/time" || :
+		# /usr/bin/time may print "Command exited with ..." first.
+		read -r e u s m <<-EOF || :
+		$(tail -1 "$out/time")
+		EOF
 		record check_email_delivery "$e" "$(echo "$u + $s" | bc -l 2>/dev/null || python3 -c "print($u+$s)")" "$m"
 	done
 }
