@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	{"hops", cmd_hops, "FILE",
 	 "Received chain of a message: hops, per-hop delay, TLS, IPs"},
 	{"metrics", cmd_metrics, "[-o FILE]", NULL},   /* hidden: help NULL */
+	{"alert", cmd_alert, "test NAME",
+	 "send a test firing+resolved alert through one [alert] section"},
 	/* commands: one line each, in the order --help shows them */
 };
 
