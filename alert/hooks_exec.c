@@ -147,6 +147,8 @@ int hooks_exec(const struct mc_alert *a, json_t *ev, const char *event_json,
 		if (dup2(sv[1], 0) < 0 || dup2(2, 1) < 0)
 			_exit(126);
 		signal(SIGPIPE, SIG_DFL);
+		/* nothing of ours (the store, sockets) leaks into the hook */
+		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		execve(cmd, a->argv, envp);
 		e = errno;
 		if (write(ep[1], &e, sizeof(e)) < 0)
