@@ -80,6 +80,20 @@ static char *ev_headline(json_t *ev)
 	return s;
 }
 
+/* A JSON string of s cut to at most max bytes, never inside a UTF-8
+ * sequence (the receivers limit their fields). */
+static json_t *json_cut(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return json_stringn(s, n);
+}
+
 static char *dumps(json_t *doc)
 {
 	char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER)
@@ -185,8 +199,7 @@ static int req_pagerduty(const struct mc_alert *a, json_t *ev,
 		details = json_deep_copy(ev);
 		ok = line && payload && details &&
 		     !json_object_set_new(payload, "summary",
-					  json_stringn(line, strlen(line) > 1024
-							     ? 1024 : strlen(line))) &&
+					  json_cut(line, 1024)) &&
 		     !json_object_set_new(payload, "source", json_string(host)) &&
 		     !json_object_set_new(payload, "severity",
 					  json_string(pd_sev[sev >= 0 && sev <= 3
@@ -265,8 +278,7 @@ static int req_opsgenie(const struct mc_alert *a, json_t *ev,
 		/* Opsgenie: message at most 130 characters */
 		ok = ok &&
 		     !json_object_set_new(doc, "message",
-					  json_stringn(msg, strlen(msg) > 130
-							    ? 130 : strlen(msg))) &&
+					  json_cut(msg, 130)) &&
 		     !json_object_set_new(doc, "alias",
 					  json_string(ev_str_or(ev, "dedup_key", ""))) &&
 		     !json_object_set_new(doc, "description", json_string(line)) &&

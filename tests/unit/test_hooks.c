@@ -349,6 +349,34 @@ static void test_opsgenie(void **state)
 	json_decref(d);
 	assert_string_equal(rx->req[1].path,
 			    "/v2/alerts/mailcanary%2Froute%2Fr1/close?identifierType=alias");
+
+	/* a long summary is cut to Opsgenie's 130 characters, never inside
+	 * a UTF-8 sequence */
+	{
+		char summary[400] = "x";
+		struct alert_result res = {.kind = ALERT_ROUTE, .subject = "r1",
+					   .severity = 1, .summary = summary};
+		char *ev;
+
+		for (int i = 0; i < 100; i++)
+			strcat(summary, "\xc3\xa9");   /* é */
+		ev = alert_event_json(&res, ALERT_NOTIFY_FIRING, 1, &err);
+		assert_non_null(ev);
+		struct receiver *rx2 = rx_start(202, NULL, 1);
+		char *url2 = url_of(rx2, "/");
+		struct mc_alert a2 = a;
+
+		a2.url = url2;
+		if (hooks_deliver(&a2, ev, 1, &err))
+			fail_msg("%s", err.msg);
+		rx_stop(rx2);
+		free(url2);
+		d = body_json(&rx2->req[0]);
+		assert_int_equal(strlen(jstr(d, "message")), 129);
+		assert_string_equal(jstr(d, "priority"), "P3");
+		json_decref(d);
+		free(ev);
+	}
 	assert_header(&rx->req[1], "\r\nAuthorization: GenieKey GENIE-SECRET");
 	d = body_json(&rx->req[1]);
 	assert_string_equal(jstr(d, "source"), "mailcanary");
