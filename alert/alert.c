@@ -144,10 +144,10 @@ int alert_next(const struct mc_alert *alert, const struct alert_result *res,
 			started_at = isfinite(prev->since) ? prev->since : now;
 			next->since = now;
 			notify = ALERT_NOTIFY_RESOLVED;
-		} else if (!isfinite(prev->since)) {
-			next->since = now;
 		}
 	}
+	if (!isfinite(next->since))
+		next->since = now;
 	if (notify == ALERT_NOTIFY_NONE)
 		return 0;
 	event = alert_event_json(res, notify, started_at, err);

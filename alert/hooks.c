@@ -104,64 +104,91 @@ static char *dumps(json_t *doc)
 }
 
 /* Prometheus Alertmanager API v2: POST {url}/api/v2/alerts with a list
- * of postable alerts. A firing alert carries an endsAt past the next
- * reminder (3 x repeat) so Alertmanager keeps it while we keep
- * reminding and lets it lapse if we stop; repeat = 0 leaves endsAt out
- * (Alertmanager's resolve_timeout then applies). Resolved: endsAt now. */
-static int req_alertmanager(const struct mc_alert *a, json_t *ev, double now,
-			    struct hooks_request *rq)
+ * of postable alerts. Alertmanager knows an alert by its label set, so
+ * the labels are what stays put while a subject fails: alertname, route
+ * or check, and severity (warning|critical, for routing); the component,
+ * which may change from one result to the next, is an annotation. The
+ * severity may change too (a warning turning critical fires the critical
+ * one beside it, as two Prometheus rules would), and we keep no record
+ * of which were sent: a resolution ends both severities (an alert
+ * Alertmanager never had is listed as resolved in the group's
+ * notification, nothing more). A firing alert's endsAt lies past the next reminder
+ * (3 x repeat), so Alertmanager keeps it while we keep reminding and lets
+ * it lapse if we stop; repeat = 0 leaves it out (resolve_timeout
+ * applies). Resolved: both severities end now. */
+static json_t *am_alert(json_t *ev, const char *severity, const char *ends,
+			const char *desc, const char *gen)
 {
 	const char *kind, *name = ev_subject(ev, &kind);
-	char ends[MC_RFC3339_MAX], *desc = NULL, *gen = NULL;
-	char *evidence = json_dumps(json_object_get(ev, "evidence"),
-				    JSON_COMPACT | JSON_SORT_KEYS);
 	json_t *labels = json_object(), *ann = json_object(), *al = json_object();
-	json_t *list = json_array();
 	int ok;
 
-	ok = asprintf(&desc, "state %s, component %s, probe %s, evidence %s",
-		      ev_str_or(ev, "state", "-"),
-		      ev_str_or(ev, "component", "-"),
-		      ev_str_or(ev, "probe_id", "-"),
-		      evidence ? evidence : "{}") >= 0;
-	if (!ok)
-		desc = NULL;
-	if (asprintf(&gen, "mailcanary:%s/%s", kind, name) < 0)
-		gen = NULL;
-	ok = labels && ann && al && list && desc && gen &&
+	ok = labels && ann && al &&
 	     !json_object_set_new(labels, "alertname",
 				  json_string(strcmp(kind, "check") == 0
 						      ? "MailcanaryCheck"
 						      : "MailcanaryRoute")) &&
 	     !json_object_set_new(labels, kind, json_string(name)) &&
-	     !json_object_set_new(labels, "severity",
-				  json_string(ev_severity(ev) == 1
-						      ? "warning" : "critical")) &&
-	     (!ev_str(ev, "component") || !*ev_str(ev, "component") ||
-	      !json_object_set_new(labels, "component",
-				   json_string(ev_str(ev, "component")))) &&
+	     !json_object_set_new(labels, "severity", json_string(severity)) &&
 	     !json_object_set_new(ann, "summary",
 				  json_string(ev_str_or(ev, "summary", "-"))) &&
 	     !json_object_set_new(ann, "description", json_string(desc)) &&
+	     (!ev_str(ev, "component") ||
+	      !json_object_set_new(ann, "component",
+				   json_string(ev_str(ev, "component")))) &&
 	     !json_object_set(al, "labels", labels) &&
 	     !json_object_set(al, "annotations", ann) &&
 	     !json_object_set_new(al, "startsAt",
 				  json_string(ev_str_or(ev, "started_at", ""))) &&
+	     (!ends || !json_object_set_new(al, "endsAt", json_string(ends))) &&
 	     !json_object_set_new(al, "generatorURL", json_string(gen));
-	if (ok && ev_resolved(ev))
-		ok = !json_object_set_new(al, "endsAt",
-					  json_string(mc_time_rfc3339(now, 0, ends)));
-	else if (ok && a->repeat > 0)
-		ok = !json_object_set_new(
-			al, "endsAt",
-			json_string(mc_time_rfc3339(now + 3.0 * a->repeat, 0, ends)));
-	if (ok)
-		ok = !json_array_append(list, al);
+	json_decref(labels);
+	json_decref(ann);
+	if (!ok) {
+		json_decref(al);
+		return NULL;
+	}
+	return al;
+}
+
+static int req_alertmanager(const struct mc_alert *a, json_t *ev, double now,
+			    struct hooks_request *rq)
+{
+	const char *kind, *name = ev_subject(ev, &kind);
+	const char *cur = ev_severity(ev) == 1 ? "warning" : "critical";
+	const char *other = ev_severity(ev) == 1 ? "critical" : "warning";
+	char end_now[MC_RFC3339_MAX], end_later[MC_RFC3339_MAX];
+	char *desc = NULL, *gen = NULL, *evidence;
+	const char *cur_end = NULL;
+	json_t *list = json_array(), *al;
+	int ok = list != NULL;
+
+	evidence = json_dumps(json_object_get(ev, "evidence"),
+			      JSON_COMPACT | JSON_SORT_KEYS);
+	if (asprintf(&desc, "state %s, component %s, probe %s, evidence %s",
+		     ev_str_or(ev, "state", "-"),
+		     ev_str_or(ev, "component", "-"),
+		     ev_str_or(ev, "probe_id", "-"),
+		     evidence ? evidence : "{}") < 0)
+		desc = NULL;
+	if (asprintf(&gen, "mailcanary:%s/%s", kind, name) < 0)
+		gen = NULL;
+	mc_time_rfc3339(now, 0, end_now);
+	if (ev_resolved(ev))
+		cur_end = end_now;
+	else if (a->repeat > 0)
+		cur_end = mc_time_rfc3339(now + 3.0 * a->repeat, 0, end_later);
+	ok = ok && desc && gen;
+	if (ok) {
+		al = am_alert(ev, cur, cur_end, desc, gen);
+		ok = al && !json_array_append_new(list, al);
+	}
+	if (ok && ev_resolved(ev)) {
+		al = am_alert(ev, other, end_now, desc, gen);
+		ok = al && !json_array_append_new(list, al);
+	}
 	rq->body = ok ? dumps(json_incref(list)) : NULL;
 	json_decref(list);
-	json_decref(al);
-	json_decref(ann);
-	json_decref(labels);
 	free(evidence);
 	free(desc);
 	free(gen);

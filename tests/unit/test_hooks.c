@@ -243,10 +243,11 @@ static void test_alertmanager(void **state)
 	d = body_json(&rx->req[0]);
 	assert_true(json_is_array(d) && json_array_size(d) == 1);
 	al = json_array_get(d, 0);
+	assert_int_equal(json_object_size(json_object_get(al, "labels")), 3);
 	assert_string_equal(jstr(al, "labels.alertname"), "MailcanaryRoute");
 	assert_string_equal(jstr(al, "labels.route"), "r1");
 	assert_string_equal(jstr(al, "labels.severity"), "critical");
-	assert_string_equal(jstr(al, "labels.component"), "relay");
+	assert_string_equal(jstr(al, "annotations.component"), "relay");
 	assert_string_equal(jstr(al, "annotations.summary"), "550 5.1.1 user unknown");
 	assert_non_null(strstr(jstr(al, "annotations.description"), "PROBE1"));
 	assert_string_equal(jstr(al, "startsAt"), "2025-12-01T11:21:03Z");
@@ -254,10 +255,18 @@ static void test_alertmanager(void **state)
 	assert_string_equal(jstr(al, "endsAt"), "2025-12-01T11:51:40Z");
 	assert_non_null(jstr(al, "generatorURL"));
 	json_decref(d);
+	/* resolved: both severities' label sets end now */
 	d = body_json(&rx->req[1]);
-	al = json_array_get(d, 0);
-	assert_string_equal(jstr(al, "endsAt"), "2025-12-01T11:23:20Z");
-	assert_string_equal(jstr(al, "labels.route"), "r1");
+	assert_int_equal(json_array_size(d), 2);
+	for (size_t i = 0; i < 2; i++) {
+		al = json_array_get(d, i);
+		assert_string_equal(jstr(al, "endsAt"), "2025-12-01T11:23:20Z");
+		assert_string_equal(jstr(al, "labels.route"), "r1");
+		assert_string_equal(jstr(al, "labels.alertname"), "MailcanaryRoute");
+		assert_int_equal(json_object_size(json_object_get(al, "labels")), 3);
+	}
+	assert_string_equal(jstr(json_array_get(d, 0), "labels.severity"), "critical");
+	assert_string_equal(jstr(json_array_get(d, 1), "labels.severity"), "warning");
 	json_decref(d);
 	free(a.url);
 
@@ -279,8 +288,9 @@ static void test_alertmanager(void **state)
 		assert_string_equal(jstr(al, "labels.alertname"), "MailcanaryCheck");
 		assert_string_equal(jstr(al, "labels.check"), "example.net");
 		assert_string_equal(jstr(al, "labels.severity"), "warning");
-		assert_null(json_object_get(json_object_get(al, "labels"), "component"));
+		assert_null(json_object_get(json_object_get(al, "annotations"), "component"));
 		assert_null(json_object_get(al, "endsAt"));
+		assert_int_equal(json_array_size(d), 1);
 		json_decref(d);
 		free(ev);
 		free(a.url);
