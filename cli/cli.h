@@ -46,5 +46,6 @@ int cmd_dkim(const struct mc_cli *cli, int argc, char **argv);
 int cmd_dmarc(const struct mc_cli *cli, int argc, char **argv);
 int cmd_dnsbl(const struct mc_cli *cli, int argc, char **argv);
 int cmd_check(const struct mc_cli *cli, int argc, char **argv);
+int cmd_alert(const struct mc_cli *cli, int argc, char **argv);
 
 #endif

@@ -38,6 +38,8 @@ static const struct command commands[] = {
 	{"dnsbl", cmd_dnsbl, "IP... [--list ZONE]...",
 	 "blocklist status of IPv4/IPv6 addresses (and domains: --list domain:ZONE)"},
 	{"dmarc", cmd_dmarc, "DOMAIN", "DMARC record, parsed policy"},
+	{"alert", cmd_alert, "test NAME",
+	 "send a test firing+resolved alert through one [alert] section"},
 	/* commands: one line each, in the order --help shows them */
 };
 

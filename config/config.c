@@ -23,12 +23,21 @@
 #define SECRET_MAX 1024
 
 enum section_type { SEC_NONE, SEC_GLOBAL, SEC_RELAY, SEC_MAILBOX, SEC_ROUTE,
-		   SEC_CHECK };
+		   SEC_CHECK, SEC_ALERT };
 
 /* Names of referenced sections, resolved once every section is known. */
 struct route_refs {
 	char *relay, *mailbox, *bounces;
 	int relay_line, mailbox_line, bounces_line;
+	char **alerts;             /* names given to alert = */
+	size_t n_alerts;
+	int alerts_line;
+};
+
+/* What an [alert] section said that is checked once it is complete. */
+struct alert_refs {
+	int type_set;
+	char *routing_key_file, *api_key_file;
 };
 
 struct parse_ctx {
@@ -45,6 +54,7 @@ struct parse_ctx {
 	enum section_type type;
 	void *cur;
 	struct route_refs *refs;   /* parallel to cfg->routes */
+	struct alert_refs *arefs;  /* parallel to cfg->alerts */
 	char seen[64][32];         /* keys seen in this section */
 	int n_seen;
 	struct mc_err *err;
@@ -151,6 +161,9 @@ static int name_taken(const struct parse_ctx *c, enum section_type t,
 	for (size_t i = 0; t == SEC_CHECK && i < cfg->n_checks; i++)
 		if (strcmp(cfg->checks[i].name, name) == 0)
 			return 1;
+	for (size_t i = 0; t == SEC_ALERT && i < cfg->n_alerts; i++)
+		if (strcmp(cfg->alerts[i].name, name) == 0)
+			return 1;
 	return 0;
 }
 
@@ -162,7 +175,8 @@ static int open_section(struct parse_ctx *c, const char *section)
 		enum section_type type;
 	} types[] = {{"global", SEC_GLOBAL}, {"relay", SEC_RELAY},
 		     {"mailbox", SEC_MAILBOX}, {"route", SEC_ROUTE},
-		     {"check", SEC_CHECK}};
+		     {"check", SEC_CHECK},
+		     {"alert", SEC_ALERT}};
 	char word[32], name[128];
 	const char *sp = strchr(section, ' ');
 	size_t wl = sp ? (size_t)(sp - section) : strlen(section);
@@ -181,7 +195,7 @@ static int open_section(struct parse_ctx *c, const char *section)
 			c->type = types[i].type;
 	if (c->type == SEC_NONE)
 		return fail(c, line,
-			    "unknown section type '%s' (expected global, relay, mailbox, route or check)",
+			    "unknown section type '%s' (expected global, relay, mailbox, route, check or alert)",
 			    word);
 	if (c->type == SEC_GLOBAL) {
 		if (sp)
@@ -253,6 +267,26 @@ static int open_section(struct parse_ctx *c, const char *section)
 		c->cur = k;
 		break;
 	}
+	case SEC_ALERT: {
+		size_t n = cfg->n_alerts;
+		struct alert_refs *arefs;
+		struct mc_alert *a = grow((void **)&cfg->alerts, &cfg->n_alerts,
+					  sizeof(*a));
+		if (!a)
+			break;
+		arefs = realloc(c->arefs, (n + 1) * sizeof(*arefs));
+		if (!arefs)
+			break;
+		c->arefs = arefs;
+		memset(&arefs[n], 0, sizeof(arefs[n]));
+		a->failures = 1;
+		a->repeat = 3600;
+		a->timeout = 10;
+		a->line = line;
+		a->name = strdup(name);
+		c->cur = a;
+		break;
+	}
 	default:
 		break;
 	}
@@ -290,7 +324,7 @@ static int set_int(struct parse_ctx *c, int *dst, const char *key,
 static int set_seconds(struct parse_ctx *c, double *dst, const char *key,
 		       const char *value)
 {
-	int v;
+	int v = 0;
 
 	if (!set_int(c, &v, key, value, 1, 3600, 1))
 		return 0;
@@ -461,8 +495,56 @@ static int route_key(struct parse_ctx *c, struct mc_route *r, const char *k,
 		return set_int(c, &r->crit, k, v, 1, 7 * 86400, 1);
 	if (strcmp(k, "dkim_selector") == 0)
 		return set_str(c, &r->dkim_selector, k, v);
-	if (strcmp(k, "alert") == 0)
-		return set_list(c, &r->alerts, &r->n_alerts, k, v);
+	if (strcmp(k, "alert") == 0) {
+		refs->alerts_line = c->line;
+		return set_list(c, &refs->alerts, &refs->n_alerts, k, v);
+	}
+	return -1;
+}
+
+static const char *const alert_type_names[] = {
+	"exec", "webhook", "pagerduty", "opsgenie", "slack", "alertmanager"};
+
+const char *config_alert_type_name(enum mc_alert_type t)
+{
+	if ((unsigned)t < sizeof(alert_type_names) / sizeof(alert_type_names[0]))
+		return alert_type_names[t];
+	return "?";
+}
+
+static int alert_key(struct parse_ctx *c, struct mc_alert *a, const char *k,
+		     const char *v)
+{
+	struct alert_refs *refs = &c->arefs[a - c->cfg->alerts];
+
+	if (strcmp(k, "type") == 0) {
+		for (size_t i = 0; i < sizeof(alert_type_names) /
+				       sizeof(alert_type_names[0]); i++)
+			if (strcmp(v, alert_type_names[i]) == 0) {
+				a->type = (enum mc_alert_type)i;
+				refs->type_set = 1;
+				return 1;
+			}
+		return fail(c, c->line,
+			    "type: expected exec, webhook, pagerduty, opsgenie, slack or alertmanager, not '%.40s'",
+			    v);
+	}
+	if (strcmp(k, "command") == 0)
+		return set_str(c, &a->command, k, v);
+	if (strcmp(k, "url") == 0)
+		return set_str(c, &a->url, k, v);
+	if (strcmp(k, "routing_key_file") == 0)
+		return set_str(c, &refs->routing_key_file, k, v);
+	if (strcmp(k, "api_key_file") == 0)
+		return set_str(c, &refs->api_key_file, k, v);
+	if (strcmp(k, "failures") == 0)
+		return set_int(c, &a->failures, k, v, 1, 1000, 0);
+	if (strcmp(k, "repeat") == 0)
+		return set_int(c, &a->repeat, k, v, 0, 30 * 86400, 1);
+	if (strcmp(k, "ca_file") == 0)
+		return set_str(c, &a->ca_file, k, v);
+	if (strcmp(k, "timeout") == 0)
+		return set_seconds(c, &a->timeout, k, v);
 	return -1;
 }
 
@@ -488,7 +570,8 @@ static int handler(void *user, const char *section, const char *key,
 		   const char *value)
 {
 	static const char *const type_names[] = {"", "global", "relay",
-						 "mailbox", "route", "check"};
+						 "mailbox", "route", "check",
+						 "alert"};
 	struct parse_ctx *c = user;
 	int rc = -1;
 
@@ -519,6 +602,9 @@ static int handler(void *user, const char *section, const char *key,
 		break;
 	case SEC_CHECK:
 		rc = check_key(c, c->cur, key, value);
+		break;
+	case SEC_ALERT:
+		rc = alert_key(c, c->cur, key, value);
 		break;
 	default:
 		break;
@@ -681,11 +767,22 @@ static int validate_route(struct parse_ctx *c, struct mc_route *r,
 	if (r->warn >= r->crit)
 		return fail(c, r->line, "route \"%s\": warn (%d s) must be less than crit (%d s)",
 			    what, r->warn, r->crit);
-	if (r->n_alerts)
-		return fail(c, r->line, "route \"%s\": alert \"%s\" is not defined",
-			    what, r->alerts[0]);
-	if (!r->alerts && !(r->alerts = calloc(1, sizeof(char *))))
+	if (!(r->alerts = calloc(refs->n_alerts + 1, sizeof(*r->alerts))))
 		return fail(c, r->line, "out of memory");
+	for (size_t i = 0; i < refs->n_alerts; i++) {
+		struct mc_alert *a = config_alert(c->cfg, refs->alerts[i]);
+
+		if (!a)
+			return fail(c, refs->alerts_line,
+				    "route \"%s\": alert \"%s\" is not defined",
+				    what, refs->alerts[i]);
+		for (size_t j = 0; j < r->n_alerts; j++)
+			if (r->alerts[j] == a)
+				return fail(c, refs->alerts_line,
+					    "route \"%s\": alert \"%s\" is listed twice",
+					    what, a->name);
+		r->alerts[r->n_alerts++] = a;
+	}
 	return 1;
 }
 
@@ -744,14 +841,132 @@ static int validate_check(struct parse_ctx *c, struct mc_check_cfg *k)
 			return fail(c, k->line, "check \"%s\": dnsbl: '%s' is not a zone (ZONE or domain:ZONE)",
 				    what, k->dnsbl[i]);
 	}
-	if (k->n_alerts)
-		return fail(c, k->line, "check \"%s\": alert \"%s\" is not defined",
-			    what, k->alerts[0]);
+	for (size_t i = 0; i < k->n_alerts; i++)
+		if (!config_alert(c->cfg, k->alerts[i]))
+			return fail(c, k->line, "check \"%s\": alert \"%s\" is not defined",
+				    what, k->alerts[i]);
 	if ((!k->ips && !(k->ips = calloc(1, sizeof(char *)))) ||
 	    (!k->selectors && !(k->selectors = calloc(1, sizeof(char *)))) ||
 	    (!k->alerts && !(k->alerts = calloc(1, sizeof(char *)))))
 		return fail(c, k->line, "out of memory");
 	return 1;
+}
+
+/* https://, or http:// to a loopback host only (tests, local relays):
+ * alert payloads name routes and failures and must not cross a network
+ * in cleartext. */
+static const char *alert_url_check(const char *url)
+{
+	const char *h, *end;
+	size_t n;
+
+	if (strncmp(url, "https://", 8) == 0)
+		return url[8] && url[8] != '/' ? NULL : "no host";
+	if (strncmp(url, "http://", 7) != 0)
+		return "expected an https:// URL (or http:// to a loopback address)";
+	h = url + 7;
+	end = h + strcspn(h, "/?#");
+	if (memchr(h, '@', (size_t)(end - h)))
+		return "credentials in the URL are not allowed";
+	n = (size_t)(end - h);
+	if ((n >= 4 && strncmp(h, "127.", 4) == 0) ||
+	    (n >= 9 && strncmp(h, "localhost", 9) == 0 &&
+	     (n == 9 || h[9] == ':')) ||
+	    (n >= 5 && strncmp(h, "[::1]", 5) == 0))
+		return NULL;
+	return "http:// is allowed to loopback addresses only; use https://";
+}
+
+/* exec: argv split on spaces and tabs; no shell, no quoting. */
+static int alert_split_command(struct parse_ctx *c, struct mc_alert *a)
+{
+	size_t n = 0;
+	char *copy, *tok, *save = NULL;
+
+	if (!(copy = strdup(a->command)) ||
+	    !(a->argv = calloc(strlen(a->command) / 2 + 2, sizeof(char *)))) {
+		free(copy);
+		return fail(c, a->line, "out of memory");
+	}
+	for (tok = strtok_r(copy, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save))
+		if (!(a->argv[n++] = strdup(tok))) {
+			free(copy);
+			return fail(c, a->line, "out of memory");
+		}
+	free(copy);
+	if (n == 0 || a->argv[0][0] != '/')
+		return fail(c, a->line,
+			    "alert \"%s\": command must start with an absolute path (it is run without a shell)",
+			    a->name);
+	return 1;
+}
+
+static int validate_alert(struct parse_ctx *c, struct mc_alert *a,
+			  struct alert_refs *refs)
+{
+	const char *what = a->name, *why;
+	char **file = NULL;
+	const char *fkey = NULL;
+
+	if (!refs->type_set)
+		return fail(c, a->line, "alert \"%s\": type is required", what);
+	if (refs->routing_key_file && a->type != MC_ALERT_PAGERDUTY)
+		return fail(c, a->line, "alert \"%s\": routing_key_file is for type = pagerduty",
+			    what);
+	if (refs->api_key_file && a->type != MC_ALERT_OPSGENIE)
+		return fail(c, a->line, "alert \"%s\": api_key_file is for type = opsgenie",
+			    what);
+	if (a->type == MC_ALERT_EXEC) {
+		if (a->url || a->ca_file)
+			return fail(c, a->line, "alert \"%s\": type = exec takes command, not url or ca_file",
+				    what);
+		if (!a->command)
+			return fail(c, a->line, "alert \"%s\": command is required for type = exec",
+				    what);
+		return alert_split_command(c, a);
+	}
+	if (a->command)
+		return fail(c, a->line, "alert \"%s\": command is for type = exec",
+			    what);
+	if (!a->url && a->type == MC_ALERT_PAGERDUTY)
+		a->url = strdup("https://events.pagerduty.com/v2/enqueue");
+	if (!a->url && a->type == MC_ALERT_OPSGENIE)
+		a->url = strdup("https://api.opsgenie.com");
+	if (!a->url)
+		return fail(c, a->line, "alert \"%s\": url is required for type = %s",
+			    what, config_alert_type_name(a->type));
+	/* Slack webhook URLs are secrets themselves: not echoed in errors. */
+	if ((why = alert_url_check(a->url)))
+		return fail(c, a->line, "alert \"%s\": url: %s", what, why);
+	if (a->type == MC_ALERT_PAGERDUTY) {
+		file = &refs->routing_key_file;
+		fkey = "routing_key_file";
+	} else if (a->type == MC_ALERT_OPSGENIE) {
+		file = &refs->api_key_file;
+		fkey = "api_key_file";
+	}
+	if (!file)
+		return 1;
+	if (*file)
+		a->secret_file = strdup(*file);
+	else if (c->secrets_dir) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", c->secrets_dir, a->name);
+		a->secret_file = strdup(path);
+	}
+	if (!a->secret_file)
+		return fail(c, a->line,
+			    "alert \"%s\": %s is required (or $CREDENTIALS_DIRECTORY/%s)",
+			    what, fkey, a->name);
+	{
+		char label[160];
+
+		snprintf(label, sizeof(label), "alert \"%s\"", what);
+		return read_secret(c, a->line, label, a->secret_file,
+				   &a->secret);
+	}
 }
 
 static int validate(struct parse_ctx *c)
@@ -770,6 +985,8 @@ static int validate(struct parse_ctx *c)
 		validate_relay(c, &cfg->relays[i]);
 	for (size_t i = 0; i < cfg->n_mailboxes && !c->err->code; i++)
 		validate_mailbox(c, &cfg->mailboxes[i]);
+	for (size_t i = 0; i < cfg->n_alerts && !c->err->code; i++)
+		validate_alert(c, &cfg->alerts[i], &c->arefs[i]);
 	for (size_t i = 0; i < cfg->n_routes && !c->err->code; i++)
 		validate_route(c, &cfg->routes[i], &c->refs[i]);
 	for (size_t i = 0; i < cfg->n_checks && !c->err->code; i++)
@@ -801,8 +1018,14 @@ static struct mc_config *parse(struct parse_ctx *c)
 		free(c->refs[i].relay);
 		free(c->refs[i].mailbox);
 		free(c->refs[i].bounces);
+		config_value_list_free(c->refs[i].alerts);
 	}
 	free(c->refs);
+	for (size_t i = 0; i < c->cfg->n_alerts; i++) {
+		free(c->arefs[i].routing_key_file);
+		free(c->arefs[i].api_key_file);
+	}
+	free(c->arefs);
 	if (c->err->code) {
 		config_free(c->cfg);
 		return NULL;
@@ -904,7 +1127,7 @@ void config_free(struct mc_config *cfg)
 		free(r->from);
 		free(r->to);
 		free(r->dkim_selector);
-		config_value_list_free(r->alerts);
+		free(r->alerts);
 	}
 	for (size_t i = 0; i < cfg->n_checks; i++) {
 		struct mc_check_cfg *k = &cfg->checks[i];
@@ -915,6 +1138,17 @@ void config_free(struct mc_config *cfg)
 		config_value_list_free(k->dnsbl);
 		config_value_list_free(k->alerts);
 	}
+	for (size_t i = 0; i < cfg->n_alerts; i++) {
+		struct mc_alert *a = &cfg->alerts[i];
+		free(a->name);
+		free(a->command);
+		config_value_list_free(a->argv);
+		free(a->url);
+		free_secret(a->secret);
+		free(a->secret_file);
+		free(a->ca_file);
+	}
+	free(cfg->alerts);
 	free(cfg->relays);
 	free(cfg->mailboxes);
 	free(cfg->routes);
@@ -939,5 +1173,13 @@ struct mc_check_cfg *config_check(const struct mc_config *cfg,
 	for (size_t i = 0; i < cfg->n_checks; i++)
 		if (strcmp(cfg->checks[i].name, name) == 0)
 			return &cfg->checks[i];
+	return NULL;
+}
+
+struct mc_alert *config_alert(const struct mc_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_alerts; i++)
+		if (strcmp(cfg->alerts[i].name, name) == 0)
+			return &cfg->alerts[i];
 	return NULL;
 }

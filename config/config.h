@@ -51,6 +51,39 @@ struct mc_mailbox {
 	int line;
 };
 
+/* An [alert "name"] section: where notifications for a route or check go
+ * (alert/hooks.h delivers them; alert/alert.h decides when). */
+enum mc_alert_type {
+	MC_ALERT_EXEC = 0,         /* command, event JSON on stdin */
+	MC_ALERT_WEBHOOK,          /* POST the event JSON to url */
+	MC_ALERT_PAGERDUTY,        /* Events API v2 */
+	MC_ALERT_OPSGENIE,         /* Alert API v2 */
+	MC_ALERT_SLACK,            /* incoming webhook */
+	MC_ALERT_ALERTMANAGER,     /* Prometheus Alertmanager API v2 */
+};
+
+struct mc_alert {
+	char *name;
+	enum mc_alert_type type;
+	char *command;             /* exec: as written */
+	char **argv;               /* exec: command split on spaces,
+				    * NULL-terminated; argv[0] an absolute path */
+	char *url;                 /* https://, or http:// to loopback only;
+				    * pagerduty/opsgenie have defaults */
+	char *secret;              /* pagerduty routing key / opsgenie API key,
+				    * loaded; never printed */
+	char *secret_file;         /* where it came from */
+	int failures;              /* consecutive bad results before firing, 1 */
+	int repeat;                /* seconds between re-notifications while
+				    * firing; 0 = never; default 3600 */
+	char *ca_file;             /* NULL: system store */
+	double timeout;            /* seconds per delivery, default 10 */
+	int line;
+};
+
+/* "exec", "webhook", ... (static storage). */
+const char *config_alert_type_name(enum mc_alert_type t);
+
 struct mc_route {
 	char *name;
 	struct mc_relay *relay;    /* borrowed from the config */
@@ -62,7 +95,7 @@ struct mc_route {
 	int warn;                  /* seconds, default 120 */
 	int crit;                  /* seconds, default 900 */
 	char *dkim_selector;
-	char **alerts;             /* NULL-terminated names of [alert] sections */
+	struct mc_alert **alerts;  /* NULL-terminated; borrowed from the config */
 	size_t n_alerts;
 	int line;
 };
@@ -100,7 +133,8 @@ struct mc_config {
 	size_t n_routes;
 	struct mc_check_cfg *checks;
 	size_t n_checks;
-	/* Sections owned by later modules ([alert]) are added here. */
+	struct mc_alert *alerts;
+	size_t n_alerts;
 };
 
 /* Parses and validates path. On error returns NULL and fills err with
@@ -119,5 +153,6 @@ void config_free(struct mc_config *cfg);
 struct mc_route *config_route(const struct mc_config *cfg, const char *name);
 struct mc_check_cfg *config_check(const struct mc_config *cfg,
 				  const char *name);
+struct mc_alert *config_alert(const struct mc_config *cfg, const char *name);
 
 #endif

@@ -167,7 +167,7 @@ static void test_route_references(void **state)
 		     "warn (600 s) must be less than crit (300 s)");
 	expect_error("[relay \"x\"]\nhost = h\n[mailbox \"m\"]\nurl = imap://h/\nuser = u\npassword = p\n"
 		     "[route \"r\"]\nrelay = x\nmailbox = m\nfrom = a@b\nto = c@d\nalert = pager\n",
-		     "alert \"pager\" is not defined");
+		     "t.conf:12: route \"r\": alert \"pager\" is not defined");
 	expect_error("[route \"r\"]\ninterval = 5\n", "t.conf:2: interval: 5 is out of range");
 	expect_error("[route \"r\"]\ninterval = 5w\n", "expected seconds, or a number with unit");
 }
@@ -283,6 +283,144 @@ static void test_values(void **state)
 	assert_non_null(config_value_imap_url("imap://h/x?y", &host, &port, &folder, &tls));
 }
 
+
+#define ROUTE_OK "[relay \"x\"]\nhost = h\n[mailbox \"m\"]\nurl = imap://h/\nuser = u\npassword = p\n" \
+		 "[route \"r\"]\nrelay = x\nmailbox = m\nfrom = a@b\nto = c@d\n"
+
+static void test_alerts(void **state)
+{
+	struct mc_err err;
+	struct mc_config *cfg;
+	char text[2048];
+	struct mc_alert *a;
+
+	(void)state;
+	write_file("pd.key", "pd-routing-key\n", 0600);
+	write_file("og.key", "og-api-key\n", 0600);
+	snprintf(text, sizeof(text),
+		 ROUTE_OK "alert = hook, pd ,am\n"
+		 "[alert \"hook\"]\ntype = exec\ncommand = /usr/local/bin/page-me  --to  ops\n"
+		 "failures = 3\nrepeat = 1h\ntimeout = 5\n"
+		 "[alert \"pd\"]\ntype = pagerduty\nrouting_key_file = %s/pd.key\n"
+		 "[alert \"og\"]\ntype = opsgenie\napi_key_file = %s/og.key\nurl = https://api.eu.opsgenie.com\n"
+		 "[alert \"am\"]\ntype = alertmanager\nurl = http://127.0.0.14:9093\nrepeat = 0\n"
+		 "[alert \"wh\"]\ntype = webhook\nurl = http://[::1]:8080/x\nca_file = /etc/ca.pem\n"
+		 "[alert \"sl\"]\ntype = slack\nurl = https://hooks.slack.example/services/T/B/C\n",
+		 tmpdir, tmpdir);
+	cfg = load_text(text, &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_int_equal(cfg->n_alerts, 6);
+	assert_int_equal(cfg->routes[0].n_alerts, 3);
+	assert_ptr_equal(cfg->routes[0].alerts[0], config_alert(cfg, "hook"));
+	assert_ptr_equal(cfg->routes[0].alerts[1], config_alert(cfg, "pd"));
+	assert_ptr_equal(cfg->routes[0].alerts[2], config_alert(cfg, "am"));
+	assert_null(cfg->routes[0].alerts[3]);
+	a = config_alert(cfg, "hook");
+	assert_int_equal(a->type, MC_ALERT_EXEC);
+	assert_string_equal(a->argv[0], "/usr/local/bin/page-me");
+	assert_string_equal(a->argv[1], "--to");
+	assert_string_equal(a->argv[2], "ops");
+	assert_null(a->argv[3]);
+	assert_int_equal(a->failures, 3);
+	assert_int_equal(a->repeat, 3600);
+	assert_true(a->timeout == 5);
+	a = config_alert(cfg, "pd");
+	assert_int_equal(a->type, MC_ALERT_PAGERDUTY);
+	assert_string_equal(a->url, "https://events.pagerduty.com/v2/enqueue");
+	assert_string_equal(a->secret, "pd-routing-key");
+	assert_int_equal(a->failures, 1);
+	assert_int_equal(a->repeat, 3600);
+	assert_true(a->timeout == 10);
+	a = config_alert(cfg, "og");
+	assert_string_equal(a->secret, "og-api-key");
+	assert_string_equal(a->url, "https://api.eu.opsgenie.com");
+	assert_int_equal(config_alert(cfg, "am")->repeat, 0);
+	assert_string_equal(config_alert(cfg, "wh")->ca_file, "/etc/ca.pem");
+	assert_int_equal(config_alert(cfg, "sl")->type, MC_ALERT_SLACK);
+	assert_string_equal(config_alert_type_name(MC_ALERT_ALERTMANAGER), "alertmanager");
+	assert_null(config_alert(cfg, "nope"));
+	config_free(cfg);
+
+	/* a route without alert = gets an empty list */
+	cfg = load_text(ROUTE_OK, &err);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->routes[0].n_alerts, 0);
+	assert_null(cfg->routes[0].alerts[0]);
+	config_free(cfg);
+
+	/* $CREDENTIALS_DIRECTORY/<alert name> */
+	write_file("pd2", "from-credentials\n", 0600);
+	cfg = config_load_string("[alert \"pd2\"]\ntype = pagerduty\n", "t.conf",
+				 tmpdir, &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_string_equal(cfg->alerts[0].secret, "from-credentials");
+	config_free(cfg);
+}
+
+static void test_alert_errors(void **state)
+{
+	struct mc_err err;
+
+	(void)state;
+	expect_error(ROUTE_OK "alert = a, b\n[alert \"a\"]\ntype = webhook\nurl = https://h/\n",
+		     "t.conf:12: route \"r\": alert \"b\" is not defined");
+	expect_error(ROUTE_OK "alert = a, a\n[alert \"a\"]\ntype = webhook\nurl = https://h/\n",
+		     "t.conf:12: route \"r\": alert \"a\" is listed twice");
+	expect_error("[alert \"a\"]\nurl = https://h/\n", "t.conf:1: alert \"a\": type is required");
+	expect_error("[alert \"a\"]\ntype = email\n", "t.conf:2: type: expected exec, webhook");
+	expect_error("[alert \"a\"]\ntype = exec\n", "t.conf:1: alert \"a\": command is required");
+	expect_error("[alert \"a\"]\ntype = exec\ncommand = page-me\n",
+		     "command must start with an absolute path");
+	expect_error("[alert \"a\"]\ntype = exec\ncommand =   \n", "command is required");
+	expect_error("[alert \"a\"]\ntype = exec\ncommand = /bin/x\nurl = https://h/\n",
+		     "type = exec takes command, not url");
+	expect_error("[alert \"a\"]\ntype = webhook\ncommand = /bin/x\nurl = https://h/\n",
+		     "command is for type = exec");
+	expect_error("[alert \"a\"]\ntype = webhook\n", "url is required for type = webhook");
+	expect_error("[alert \"a\"]\ntype = slack\nurl = http://hooks.example/secret-token\n",
+		     "http:// is allowed to loopback addresses only");
+	expect_error("[alert \"a\"]\ntype = webhook\nurl = ftp://h/\n", "expected an https:// URL");
+	expect_error("[alert \"a\"]\ntype = webhook\nurl = https://\n", "url: no host");
+	expect_error("[alert \"a\"]\ntype = webhook\nurl = http://u:p@127.0.0.1/\n",
+		     "credentials in the URL are not allowed");
+	expect_error("[alert \"a\"]\ntype = webhook\nurl = http://localhost.evil.example/\n",
+		     "loopback addresses only");
+	expect_error("[alert \"a\"]\ntype = webhook\nurl = https://h/\nrouting_key_file = /x\n",
+		     "routing_key_file is for type = pagerduty");
+	expect_error("[alert \"a\"]\ntype = pagerduty\napi_key_file = /x\n",
+		     "api_key_file is for type = opsgenie");
+	expect_error("[alert \"a\"]\ntype = pagerduty\n",
+		     "t.conf:1: alert \"a\": routing_key_file is required (or $CREDENTIALS_DIRECTORY/a)");
+	expect_error("[alert \"a\"]\ntype = opsgenie\n", "api_key_file is required");
+	expect_error("[alert \"a\"]\ntype = pagerduty\nrouting_key_file = /nonexistent/k\n",
+		     "alert \"a\": cannot read password file /nonexistent/k");
+	expect_error("[alert \"a\"]\ntype = webhook\nurl = https://h/\nfailures = 0\n",
+		     "t.conf:4: failures: 0 is out of range");
+	expect_error("[alert \"a\"]\ntype = webhook\nurl = https://h/\nrepeat = -1\n",
+		     "t.conf:4: repeat:");
+	expect_error("[alert \"a\"]\ntype = webhook\nurl = https://h/\ntimeout = 0\n",
+		     "t.conf:4: timeout: 0 is out of range");
+	expect_error("[alert \"a\"]\ntype = webhook\nurl = https://h/\nbogus = 1\n",
+		     "t.conf:4: unknown key 'bogus' in [alert]");
+	expect_error("[alert \"a\"]\ntype = webhook\nurl = https://h/\n[alert \"a\"]\n",
+		     "t.conf:4: alert \"a\" is defined twice");
+	expect_error("[alert]\n", "section [alert] needs a name");
+	/* a readable key file is refused, and the key is never echoed */
+	write_file("open.key", "leaky-key\n", 0644);
+	{
+		char text[512];
+
+		snprintf(text, sizeof(text),
+			 "[alert \"a\"]\ntype = pagerduty\nrouting_key_file = %s/open.key\n",
+			 tmpdir);
+		assert_null(load_text(text, &err));
+		assert_non_null(strstr(err.msg, "is readable by others"));
+		assert_null(strstr(err.msg, "leaky-key"));
+	}
+}
+
 /* Every key of the shipped example is valid: loading it stops only at its
  * (absent) password files. */
 static void test_example_config(void **state)
@@ -371,12 +509,12 @@ static void test_check_sections(void **state)
  * absent password files before checks are validated). */
 static void test_example_check_section(void **state)
 {
-	char text[8192];
+	static char text[65536];
 	struct mc_err err;
 	struct mc_config *cfg;
 	FILE *f = fopen("config/mailcanary.conf.example", "r");
 	size_t n;
-	char *sec;
+	char *sec, *end, *al;
 
 	(void)state;
 	assert_non_null(f);
@@ -385,6 +523,12 @@ static void test_example_check_section(void **state)
 	text[n] = '\0';
 	sec = strstr(text, "[check \"");
 	assert_non_null(sec);
+	/* The section alone: up to the next section; its alert = line names
+	 * [alert] sections that are not part of this text. */
+	if ((end = strstr(sec + 1, "\n[")))
+		end[1] = '\0';
+	if ((al = strstr(sec, "\nalert = ")))
+		al[1] = ';';
 	cfg = load_text(sec, &err);
 	if (!cfg)
 		fail_msg("%s", err.msg);
@@ -425,6 +569,8 @@ int main(void)
 		cmocka_unit_test(test_example_config),
 		cmocka_unit_test(test_check_sections),
 		cmocka_unit_test(test_example_check_section),
+		cmocka_unit_test(test_alerts),
+		cmocka_unit_test(test_alert_errors),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
