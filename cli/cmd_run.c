@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert/alert.h"
+#include "alert/hooks.h"
 #include "cli/cli.h"
 #include "cli/probe_run.h"
 #include "config/config_value.h"
@@ -151,6 +153,70 @@ static void save_job(struct mc_store *st, const struct probe_job *job,
 		save_hops(st, job);
 }
 
+/* Which piece of the path a judged probe blames, for the alert event. */
+static const char *blame(const struct probe_job *job)
+{
+	if (job->err.code)
+		return mc_component_name(job->err.component);
+	switch (job->state) {
+	case PROBE_ERROR:
+	case PROBE_REJECTED:
+		return mc_component_name(job->smtp.component ? job->smtp.component
+							     : MC_COMP_RELAY);
+	case PROBE_GREYLISTED:
+		return "greylisting";
+	case PROBE_BOUNCED:
+		return "mx";
+	case PROBE_DEFERRED:
+		return "relay";
+	default:
+		return "mailbox";
+	}
+}
+
+/* Feeds each route's newest result of this tick to its [alert] sections.
+ * Routes with nothing new this tick are left as they are (a result is
+ * counted once, so `failures` counts probes, not ticks). */
+static void evaluate_alerts(struct mc_store *st, const struct probe_job *jobs,
+			    size_t n, double now)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct probe_job *job = &jobs[i];
+		const struct mc_route *r = job->route;
+		int newer = 0;
+
+		if (!r->n_alerts || job->unreachable || !job->id[0] ||
+		    job->state == PROBE_PENDING)
+			continue;
+		for (size_t k = i + 1; k < n; k++)
+			newer |= jobs[k].route == r && !jobs[k].unreachable &&
+				 jobs[k].state != PROBE_PENDING;
+		if (newer)
+			continue;
+
+		char line[1024], summary[1200];
+		probe_job_describe(job, line, sizeof(line));
+		snprintf(summary, sizeof(summary), "%s: %s — %s", r->name,
+			 probe_state_name(job->state), line);
+		json_t *ev = probe_job_json(job);
+		char *evidence = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+		struct alert_result res = {
+			.kind = ALERT_ROUTE, .subject = r->name,
+			.severity = (int)job->severity,
+			.state = probe_state_name(job->state),
+			.component = blame(job), .summary = summary,
+			.evidence_json = evidence, .probe_id = job->id};
+		for (size_t a = 0; a < r->n_alerts; a++) {
+			struct mc_err err = {0};
+			if (hooks_process(st, r->alerts[a], &res, now, &err) < 0)
+				fprintf(stderr, "mailcanary: run: alert \"%s\": %s\n",
+					r->alerts[a]->name, err.msg);
+		}
+		free(evidence);
+		json_decref(ev);
+	}
+}
+
 static const char *severity_word(enum mc_severity s)
 {
 	static const char *const w[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
@@ -259,6 +325,8 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 	now = mc_now_real();
 	for (size_t i = 0; i < n; i++)
 		save_job(st, &jobs[i], now);
+
+	evaluate_alerts(st, jobs, n, now);
 
 	long long pruned = 0;
 	if (store_prune(st, cfg->retention_days, now, &pruned, &err) != 0 ||
