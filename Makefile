@@ -120,8 +120,10 @@ install: all
 	install -m 644 cli/mailcanary.1 $(DESTDIR)$(MANDIR)/man1/mailcanary.1
 	install -m 644 config/mailcanary.conf.example \
 		$(DESTDIR)$(SYSCONFDIR)/mailcanary/mailcanary.conf.example
-	install -m 644 systemd/mailcanary.service systemd/mailcanary.timer \
-		$(DESTDIR)$(UNITDIR)/
+	sed 's|/usr/local/bin/mailcanary|$(BINDIR)/mailcanary|' \
+		systemd/mailcanary.service >$(DESTDIR)$(UNITDIR)/mailcanary.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/mailcanary.service
+	install -m 644 systemd/mailcanary.timer $(DESTDIR)$(UNITDIR)/
 
 clean:
 	rm -rf build
