@@ -563,6 +563,11 @@ json_t *probe_job_json(const struct probe_job *job)
 		"error", err);
 	if (o && a->found) {
 		json_object_set_new(o, "noticed_by", json_string(a->idle ? "idle" : "poll"));
+		/* Our own reaction: the server's push -> the probe fetched. */
+		json_object_set_new(o, "idle_reaction_seconds",
+				    a->idle && !isnan(a->pushed_at)
+					    ? json_real(a->noticed_at - a->pushed_at)
+					    : json_null());
 		if (job->hops)
 			json_object_set_new(o, "mailbox", hops_mailbox_to_json(job->hops));
 	}

@@ -50,6 +50,7 @@ struct watch {
 	int has_idle, has_uidplus;
 	int need_search;
 	int pushed;                 /* the search was caused by an IDLE push */
+	double pushed_at;           /* when that "* n EXISTS" came (realtime) */
 	double next_poll, poll_gap, idle_since;
 	uint32_t uids[FOUND_UIDS_MAX];
 	size_t n_uids;
@@ -326,6 +327,7 @@ static void on_fetch(struct mc_waiter *w, struct watch *wt,
 		a->found = 1;
 		a->junk = wt->junk;
 		a->idle = wt->pushed;
+		a->pushed_at = wt->pushed ? wt->pushed_at : NAN;
 		a->uid = r->uid;
 		snprintf(a->folder, sizeof(a->folder), "%s", wt->folder);
 		if (r->has_internaldate)
@@ -405,7 +407,12 @@ static void handle(struct mc_waiter *w, struct watch *wt,
 			watch_fail(w, wt, &err);
 		} else if (strcmp(r->keyword, "EXISTS") == 0) {
 			wt->need_search = 1;
-			wt->pushed = wt->state == W_IDLING;
+			if (wt->state == W_IDLING) {
+				wt->pushed = 1;
+				wt->pushed_at = mc_now_real();
+			} else {
+				wt->pushed = 0;
+			}
 			if (wt->state == W_IDLING) {
 				if (imap_send_line(wt->imap, "DONE", &err))
 					watch_fail(w, wt, &err);

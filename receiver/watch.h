@@ -33,6 +33,9 @@ struct mc_arrival {
 						 and body), owned */
 	size_t header_len;
 	int idle;                             /* noticed through IDLE push */
+	double pushed_at;                     /* when the server pushed the
+						 EXISTS that led to it (epoch
+						 s), or NAN */
 	int dsn_final;                        /* a DSN ended the wait */
 	unsigned dsn_count;                   /* DSNs seen for it */
 	struct mc_err err;                    /* set if a watch of its mailbox
