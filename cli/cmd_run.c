@@ -17,6 +17,7 @@
 
 #include "alert/alert.h"
 #include "alert/hooks.h"
+#include "checks/check.h"
 #include "cli/cli.h"
 #include "cli/probe_run.h"
 #include "config/config_value.h"
@@ -217,6 +218,132 @@ static void evaluate_alerts(struct mc_store *st, const struct probe_job *jobs,
 	}
 }
 
+#define CHECK_DEADLINE 50.0     /* s a tick gives its DNS checks */
+
+struct worst_finding {
+	int severity;
+	char part[32];
+	char message[300];
+};
+
+static void keep_worst(void *arg, const char *part, const struct mc_finding *f)
+{
+	struct worst_finding *w = arg;
+
+	if (f->severity <= w->severity && w->message[0])
+		return;
+	w->severity = f->severity;
+	snprintf(w->part, sizeof(w->part), "%s", part);
+	snprintf(w->message, sizeof(w->message), "%s", f->message);
+}
+
+/* The component an alert names for a check's worst finding. */
+static const char *check_component(const char *part)
+{
+	if (strcmp(part, "dnsbl") == 0)
+		return "blocklist";
+	if (strcmp(part, "ptr") == 0)
+		return "dns";
+	return part;            /* mx, spf, dkim, dmarc */
+}
+
+/* Runs the [check] sections whose interval is due, all in one concurrent
+ * DNS pass, stores each result and feeds the check's [alert] sections.
+ * Returns the worst severity of the checks run. */
+static int run_checks(const struct mc_cli *cli, const struct mc_config *cfg,
+		      struct mc_store *st, double now)
+{
+	struct store_check_state *cs = NULL;
+	size_t n_cs = 0, n = 0;
+	struct mc_err err = {0};
+	struct mc_check_spec *specs = NULL;
+	struct mc_check_report **reps = NULL;
+	const struct mc_check_cfg **due = NULL;
+	struct mc_dns *dns = NULL;
+	int worst = 0;
+
+	if (cfg->n_checks == 0)
+		return 0;
+	if (store_check_states(st, &cs, &n_cs, &err) != 0)
+		goto fail;
+	specs = calloc(cfg->n_checks, sizeof(*specs));
+	reps = calloc(cfg->n_checks, sizeof(*reps));
+	due = calloc(cfg->n_checks, sizeof(*due));
+	if (!specs || !reps || !due) {
+		mc_err_set(&err, -1, MC_COMP_INTERNAL, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->n_checks; i++) {
+		const struct mc_check_cfg *k = &cfg->checks[i];
+		int is_due = 1;
+		for (size_t j = 0; j < n_cs; j++)
+			if (strcmp(cs[j].check, k->name) == 0)
+				is_due = now - cs[j].at >= k->interval - DUE_SLACK;
+		if (!is_due)
+			continue;
+		due[n] = k;
+		specs[n++] = (struct mc_check_spec){
+			.name = k->name, .domain = k->domain,
+			.ips = (const char *const *)k->ips, .n_ips = k->n_ips,
+			.selectors = (const char *const *)k->selectors,
+			.n_selectors = k->n_selectors,
+			.dnsbl = (const char *const *)k->dnsbl,
+			.n_dnsbl = k->n_dnsbl};
+	}
+	if (n == 0)
+		goto out;
+	struct mc_dns_opts dopts = {.server = cli->dns_server,
+				    .timeout_ms = (int)(cfg->dns_timeout * 1000),
+				    .tries = cfg->dns_tries};
+	if (!(dns = dns_new(&dopts, &err)) ||
+	    check_run(dns, NULL, specs, n, mc_now_mono() + CHECK_DEADLINE, reps,
+		      &err) != 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		struct worst_finding wf = {0};
+		json_t *j = check_report_json(reps[i]);
+		char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		char summary[400];
+
+		check_report_problems(reps[i], keep_worst, &wf);
+		snprintf(summary, sizeof(summary), "%s: %s", due[i]->domain,
+			 wf.message[0] ? wf.message : "all checks pass");
+		if (store_check_result_add(st, due[i]->name, now,
+					   reps[i]->severity, summary, txt, &err) != 0)
+			fprintf(stderr, "mailcanary: run: %s\n", err.msg);
+		if (reps[i]->severity > worst)
+			worst = reps[i]->severity;
+		for (size_t a = 0; a < due[i]->n_alerts; a++) {
+			const struct mc_alert *al = config_alert(cfg, due[i]->alerts[a]);
+			struct alert_result res = {
+				.kind = ALERT_CHECK, .subject = due[i]->name,
+				.severity = reps[i]->severity,
+				.state = reps[i]->severity ? "failing" : "ok",
+				.component = check_component(wf.part[0] ? wf.part : "dns"),
+				.summary = summary, .evidence_json = txt};
+			struct mc_err aerr = {0};
+			if (al && hooks_process(st, al, &res, now, &aerr) < 0)
+				fprintf(stderr, "mailcanary: run: alert \"%s\": %s\n",
+					al->name, aerr.msg);
+		}
+		free(txt);
+		json_decref(j);
+	}
+	goto out;
+fail:
+	fprintf(stderr, "mailcanary: run: checks: %s\n", err.msg);
+	worst = MC_SEV_UNKNOWN;
+out:
+	for (size_t i = 0; reps && i < n; i++)
+		check_report_free(reps[i]);
+	dns_free(dns);
+	free(reps);
+	free(specs);
+	free(due);
+	store_check_states_free(cs, n_cs);
+	return worst;
+}
+
 static const char *severity_word(enum mc_severity s)
 {
 	static const char *const w[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
@@ -327,6 +454,7 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 		save_job(st, &jobs[i], now);
 
 	evaluate_alerts(st, jobs, n, now);
+	run_checks(cli, cfg, st, now);
 
 	long long pruned = 0;
 	if (store_prune(st, cfg->retention_days, now, &pruned, &err) != 0 ||
@@ -351,6 +479,15 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 			if (config_route(cfg, rs[i].route) && rs[i].judged &&
 			    rs[i].severity > worst)
 				worst = rs[i].severity;
+	}
+	struct store_check_state *cs = NULL;
+	size_t n_cs = 0;
+	if (store_check_states(st, &cs, &n_cs, &err) == 0) {
+		for (size_t i = 0; i < n_cs; i++)
+			if (config_check(cfg, cs[i].check) &&
+			    cs[i].severity > (int)worst)
+				worst = (enum mc_severity)cs[i].severity;
+		store_check_states_free(cs, n_cs);
 	}
 	if (cli->json) {
 		json_t *arr = json_array();
