@@ -41,5 +41,6 @@ int cmd_dsn(const struct mc_cli *cli, int argc, char **argv);
 int cmd_spf(const struct mc_cli *cli, int argc, char **argv);
 int cmd_status(const struct mc_cli *cli, int argc, char **argv);
 int cmd_metrics(const struct mc_cli *cli, int argc, char **argv);
+int cmd_logs(const struct mc_cli *cli, int argc, char **argv);
 
 #endif

@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	 "parse bounce/DSN/NDR messages: recipient, status, reply, reason, hard/soft"},
 	{"hops", cmd_hops, "FILE",
 	 "Received chain of a message: hops, per-hop delay, TLS, IPs"},
+	{"logs", cmd_logs, "[--format F] [--status S] [--since T] [--until T] [--rcpt A] [--trace ID] FILE...",
+	 "statistics, search and trace over MTA logs"},
 	{"metrics", cmd_metrics, "[-o FILE]", NULL},   /* hidden: help NULL */
 	/* commands: one line each, in the order --help shows them */
 };

@@ -1,0 +1,769 @@
+/* One maillog line in, its fields out: syslog timestamp (classic, Postfix
+ * maillog_file, RFC 3339), host, program, queue id, and the Postfix or
+ * Sendmail fields that the analysis uses. Only pointers into the line are
+ * produced; nothing is allocated, nothing is read beyond n bytes. */
+#include <string.h>
+
+#include "mc_time.h"
+#include "report/maillog.h"
+
+#define QID_MIN 5
+#define QID_MAX 24
+
+static const char *const months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+void maillog_clock_init(struct maillog_clock *ck, double now, int year)
+{
+	long long days;
+	long long y, m, d, era, doe, yoe, doy, mp;
+
+	if (year > 0) {
+		ck->ref_year = year;
+		ck->ref_mon = 12;
+		ck->ref_mday = 31;
+		return;
+	}
+	/* civil_from_days (Howard Hinnant's algorithm) */
+	days = (long long)(now / 86400.0);
+	if (now < 0 && (double)days * 86400.0 != now)
+		days--;
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	ck->ref_year = (int)(y + (m <= 2));
+	ck->ref_mon = (int)m;
+	ck->ref_mday = (int)d;
+}
+
+const char *maillog_status_name(enum maillog_status st)
+{
+	static const char *const names[ML_ST_COUNT] = {
+		NULL, "sent", "deferred", "bounced", "expired", "rejected",
+		"forwarded", "other",
+	};
+
+	return (unsigned)st < ML_ST_COUNT ? names[st] : NULL;
+}
+
+const char *maillog_reason_name(enum maillog_reason re)
+{
+	static const char *const names[ML_RE_COUNT] = {
+		NULL, "greylisted", "too_many_conn", "user_unknown",
+		"mailbox_full", "delayed",
+	};
+
+	return (unsigned)re < ML_RE_COUNT ? names[re] : NULL;
+}
+
+int maillog_probe_id(const char *p, size_t n, char id[27])
+{
+	if (n >= 2 && p[0] == '<' && p[n - 1] == '>') {
+		p++;
+		n -= 2;
+	}
+	if (n < 28 || p[26] != '@')
+		return 0;
+	for (size_t i = 0; i < 26; i++) {
+		char c = p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7')))
+			return 0;
+	}
+	memcpy(id, p, 26);
+	id[26] = '\0';
+	return 1;
+}
+
+static int digits(const char *p, size_t n, int *v)
+{
+	int x = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		x = x * 10 + (p[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+static int has_prefix(const char *p, size_t n, const char *pre)
+{
+	size_t k = strlen(pre);
+
+	return n >= k && memcmp(p, pre, k) == 0;
+}
+
+static int str_eq(struct ml_str s, const char *lit)
+{
+	size_t k = strlen(lit);
+
+	return s.n == k && memcmp(s.p, lit, k) == 0;
+}
+
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Case-insensitive search of an ASCII lower-case needle. */
+static int ci_has(struct ml_str s, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	if (k == 0 || s.n < k)
+		return k == 0;
+	for (size_t i = 0; i + k <= s.n; i++) {
+		size_t j = 0;
+
+		while (j < k && lower((unsigned char)s.p[i + j]) == needle[j])
+			j++;
+		if (j == k)
+			return 1;
+	}
+	return 0;
+}
+
+/* "HH:MM:SS" */
+static int parse_hms(const char *p, struct maillog_line *l)
+{
+	if (p[2] != ':' || p[5] != ':')
+		return -1;
+	if (digits(p, 2, &l->hour) || digits(p + 3, 2, &l->min) ||
+	    digits(p + 6, 2, &l->sec))
+		return -1;
+	if (l->hour > 23 || l->min > 59 || l->sec > 60)
+		return -1;
+	return 0;
+}
+
+/* Classic "Dec  2 03:41:54 " / "Dec 02 03:41:54 " / "Dec 2 03:41:54 ".
+ * Returns the bytes consumed (through the space after the time) or -1. */
+static long parse_classic(const char *p, size_t n, const struct maillog_clock *ck,
+			  struct maillog_line *l)
+{
+	const char *m;
+	size_t i = 4;
+
+	if (n < 15 || p[3] != ' ')
+		return -1;
+	m = NULL;
+	for (int k = 0; k < 12; k++)
+		if (memcmp(months + 3 * k, p, 3) == 0)
+			m = months + 3 * k;
+	if (!m)
+		return -1;
+	l->mon = (int)((m - months) / 3) + 1;
+	if (p[i] == ' ')
+		i++;
+	if (i >= n || p[i] < '0' || p[i] > '9')
+		return -1;
+	l->mday = p[i++] - '0';
+	if (i < n && p[i] >= '0' && p[i] <= '9')
+		l->mday = l->mday * 10 + (p[i++] - '0');
+	if (l->mday < 1 || l->mday > 31 || i + 9 > n || p[i] != ' ')
+		return -1;
+	i++;
+	if (parse_hms(p + i, l) < 0 || p[i + 8] != ' ')
+		return -1;
+	/* the year is not written: a date after the reference is last year's */
+	l->year = ck->ref_year;
+	if (l->mon > ck->ref_mon ||
+	    (l->mon == ck->ref_mon && l->mday > ck->ref_mday + 1))
+		l->year--;
+	l->t = (double)mc_time_from_utc(l->year, l->mon, l->mday, l->hour,
+					l->min, l->sec);
+	return (long)(i + 9);
+}
+
+/* RFC 3339 "2026-12-02T03:41:54.123456+00:00 " (fraction and zone
+ * optional). The written wall clock gives hour and weekday; t is UTC. */
+static long parse_iso(const char *p, size_t n, struct maillog_line *l)
+{
+	size_t i = 19;
+	double frac = 0, scale = 0.1;
+	int off = 0;
+
+	if (n < 20 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != ' '))
+		return -1;
+	if (digits(p, 4, &l->year) || digits(p + 5, 2, &l->mon) ||
+	    digits(p + 8, 2, &l->mday) || parse_hms(p + 11, l) < 0)
+		return -1;
+	if (l->mon < 1 || l->mon > 12 || l->mday < 1 || l->mday > 31)
+		return -1;
+	if (i < n && p[i] == '.') {
+		i++;
+		while (i < n && p[i] >= '0' && p[i] <= '9') {
+			if (scale > 1e-9)
+				frac += (p[i] - '0') * scale;
+			scale /= 10;
+			i++;
+		}
+	}
+	if (i < n && p[i] == 'Z') {
+		i++;
+	} else if (i < n && (p[i] == '+' || p[i] == '-')) {
+		int hh, mm, sign = p[i] == '-' ? -1 : 1;
+
+		if (i + 6 <= n && p[i + 3] == ':' && !digits(p + i + 1, 2, &hh) &&
+		    !digits(p + i + 4, 2, &mm))
+			i += 6;
+		else if (i + 5 <= n && !digits(p + i + 1, 2, &hh) &&
+			 !digits(p + i + 3, 2, &mm))
+			i += 5;
+		else
+			return -1;
+		if (hh > 23 || mm > 59)
+			return -1;
+		off = sign * (hh * 3600 + mm * 60);
+	}
+	if (i >= n || p[i] != ' ')
+		return -1;
+	l->t = (double)mc_time_from_utc(l->year, l->mon, l->mday, l->hour,
+					l->min, l->sec) + frac - off;
+	return (long)(i + 1);
+}
+
+static int weekday(const struct maillog_line *l)
+{
+	long long d = mc_time_from_utc(l->year, l->mon, l->mday, 0, 0, 0) / 86400;
+
+	return (int)(((d % 7) + 11) % 7);   /* 1970-01-01 was a Thursday */
+}
+
+static int qid_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	       (c >= 'a' && c <= 'z');
+}
+
+/* "QID: " at p; returns its length without ": " or 0. */
+static size_t take_qid(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && i <= QID_MAX && qid_char(p[i]))
+		i++;
+	if (i < QID_MIN || i > QID_MAX || i + 2 > n || p[i] != ':' ||
+	    p[i + 1] != ' ')
+		return 0;
+	return i;
+}
+
+/* The value of "key=" in a ", "-separated field list: up to the next
+ * ", word=" (a value may contain ", " inside <...>). */
+static struct ml_str field_value(const char *p, size_t n)
+{
+	struct ml_str v = {p, n};
+	size_t i = 0;
+	int angle = 0;
+
+	for (; i < n; i++) {
+		if (p[i] == '<')
+			angle = 1;
+		else if (p[i] == '>')
+			angle = 0;
+		else if (!angle && p[i] == ',' && i + 1 < n && p[i + 1] == ' ') {
+			size_t j = i + 2;
+
+			while (j < n && ((p[j] >= 'a' && p[j] <= 'z') ||
+					 p[j] == '_' || p[j] == '-'))
+				j++;
+			if (j > i + 2 && j < n && p[j] == '=')
+				break;
+		}
+	}
+	v.n = i;
+	return v;
+}
+
+static struct ml_str unangle(struct ml_str s)
+{
+	if (s.n >= 2 && s.p[0] == '<' && s.p[s.n - 1] == '>') {
+		s.p++;
+		s.n -= 2;
+	}
+	return s;
+}
+
+/* Enhanced status code "X.Y.Z" at the start of s (after an optional
+ * 3-digit reply code). */
+static struct ml_str find_enhanced(struct ml_str s)
+{
+	struct ml_str r = {NULL, 0};
+	size_t i = 0;
+
+	if (s.n >= 4 && s.p[0] >= '2' && s.p[0] <= '5' && s.p[3] == ' ')
+		i = 4;
+	if (i < s.n && (s.p[i] == '2' || s.p[i] == '4' || s.p[i] == '5') &&
+	    i + 1 < s.n && s.p[i + 1] == '.') {
+		size_t j = i + 2;
+
+		while (j < s.n && (s.p[j] == '.' || (s.p[j] >= '0' && s.p[j] <= '9')))
+			j++;
+		if (j - i >= 5 && j - i <= 9) {
+			r.p = s.p + i;
+			r.n = j - i;
+		}
+	}
+	return r;
+}
+
+static void classify(struct maillog_line *l)
+{
+	struct ml_str r = l->reply;
+
+	if (l->kind == ML_NOTIFY) {
+		if (ci_has(r, "delay") || ci_has(r, "warning: could not send"))
+			l->reason = ML_RE_DELAYED;
+		return;
+	}
+	if (l->status == ML_ST_SENT || l->status == ML_ST_FORWARDED)
+		return;
+	if (ci_has(r, "greylist") || ci_has(r, "graylist") ||
+	    ci_has(r, "grey-list") || ci_has(r, "postgrey"))
+		l->reason = ML_RE_GREYLISTED;
+	else if (ci_has(r, "too busy") || ci_has(r, "too many connections"))
+		l->reason = ML_RE_TOO_MANY_CONN;
+	else if (str_eq(l->dsn, "5.1.1") || ci_has(r, "user unknown"))
+		l->reason = ML_RE_USER_UNKNOWN;
+	else if (str_eq(l->dsn, "5.2.2") || str_eq(l->dsn, "4.2.2") ||
+		 ci_has(r, "mailbox full"))
+		l->reason = ML_RE_MAILBOX_FULL;
+}
+
+/* "(...)" after a status word: the reply without the outer parentheses. */
+static struct ml_str paren_text(const char *p, size_t n)
+{
+	struct ml_str r = {p, n};
+
+	while (r.n && r.p[0] == ' ') {
+		r.p++;
+		r.n--;
+	}
+	if (r.n >= 2 && r.p[0] == '(' && r.p[r.n - 1] == ')') {
+		r.p++;
+		r.n -= 2;
+	}
+	return r;
+}
+
+/* Postfix "to=<a>, orig_to=<b>, relay=h[ip]:25, delay=.., dsn=.., status=X (reply)" */
+static void postfix_delivery(const char *p, size_t n, struct maillog_line *l)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *k = p + i;
+		size_t kn = 0;
+		struct ml_str v;
+
+		while (i + kn < n && k[kn] != '=' && k[kn] != ' ')
+			kn++;
+		if (i + kn >= n || k[kn] != '=')
+			return;
+		i += kn + 1;
+		if (kn == 6 && memcmp(k, "status", 6) == 0) {
+			size_t w = 0;
+			struct ml_str st;
+
+			while (i + w < n && p[i + w] != ' ' && p[i + w] != ',')
+				w++;
+			st.p = p + i;
+			st.n = w;
+			l->status = str_eq(st, "sent") ? ML_ST_SENT :
+				    str_eq(st, "deferred") ? ML_ST_DEFERRED :
+				    str_eq(st, "bounced") ? ML_ST_BOUNCED :
+				    str_eq(st, "expired") ? ML_ST_EXPIRED :
+				    ML_ST_OTHER;
+			l->reply = paren_text(p + i + w, n - i - w);
+			if (l->status == ML_ST_SENT && ci_has(l->reply, "forwarded as "))
+				l->status = ML_ST_FORWARDED;
+			l->kind = ML_DELIVERY;
+			return;
+		}
+		v = field_value(p + i, n - i);
+		if (kn == 2 && memcmp(k, "to", 2) == 0)
+			l->to = unangle(v);
+		else if (kn == 7 && memcmp(k, "orig_to", 7) == 0)
+			l->orig_to = unangle(v);
+		else if (kn == 5 && memcmp(k, "relay", 5) == 0)
+			l->relay = v;
+		else if (kn == 3 && memcmp(k, "dsn", 3) == 0)
+			l->dsn = v;
+		i += v.n;
+		if (i + 2 <= n && p[i] == ',' && p[i + 1] == ' ')
+			i += 2;
+	}
+}
+
+/* "queued as NEWQID" in a relay's 250 reply: the next hop's queue id. */
+static void queued_as(struct maillog_line *l)
+{
+	const char *p = l->reply.p;
+	size_t n = l->reply.n;
+
+	for (size_t i = 0; i + 10 < n; i++) {
+		if (memcmp(p + i, "queued as ", 10) == 0) {
+			size_t j = i + 10, k = j;
+
+			while (k < n && qid_char(p[k]))
+				k++;
+			if (k - j >= QID_MIN && k - j <= QID_MAX) {
+				l->newqid.p = p + j;
+				l->newqid.n = k - j;
+			}
+			return;
+		}
+	}
+}
+
+/* "RCPT from h[ip]: 450 4.7.1 <x>: text; from=<a> to=<b> proto=ESMTP helo=<h>" */
+static void postfix_reject(const char *p, size_t n, struct maillog_line *l)
+{
+	const char *e = p + n, *s, *f;
+
+	l->kind = ML_REJECT;
+	l->status = ML_ST_REJECTED;
+	s = memchr(p, ':', n);          /* end of "RCPT from host[ip]" */
+	s = s && s + 2 <= e ? s + 2 : p;
+	f = NULL;
+	for (const char *q = s; q + 8 <= e; q++)
+		if (memcmp(q, "; from=<", 8) == 0) {
+			f = q;
+			break;
+		}
+	l->reply.p = s;
+	l->reply.n = (size_t)((f ? f : e) - s);
+	l->dsn = find_enhanced(l->reply);
+	if (!f)
+		return;
+	f += 8;
+	s = memchr(f, '>', (size_t)(e - f));
+	if (!s)
+		return;
+	l->from.p = f;
+	l->from.n = (size_t)(s - f);
+	if (s + 6 <= e && memcmp(s, "> to=<", 6) == 0) {
+		const char *t = s + 6, *te = memchr(t, '>', (size_t)(e - t));
+
+		if (te) {
+			l->to.p = t;
+			l->to.n = (size_t)(te - t);
+		}
+	}
+}
+
+static int postfix_notify(const char *p, size_t n, struct maillog_line *l)
+{
+	static const char *const kinds[] = {
+		"sender non-delivery notification: ",
+		"sender delivery status notification: ",
+		"sender delay notification: ",
+		"postmaster non-delivery notification: ",
+	};
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		size_t kl = strlen(kinds[k]), j;
+
+		if (!has_prefix(p, n, kinds[k]))
+			continue;
+		j = kl;
+		while (j < n && qid_char(p[j]))
+			j++;
+		l->kind = ML_NOTIFY;
+		l->newqid.p = p + kl;
+		l->newqid.n = j - kl;
+		l->reply.p = p;
+		l->reply.n = kl - 2;
+		return 1;
+	}
+	return 0;
+}
+
+static void parse_postfix(const char *p, size_t n, struct maillog_line *l)
+{
+	struct ml_str cmd = l->cmd;
+	size_t q;
+
+	if (has_prefix(p, n, "NOQUEUE: ")) {
+		l->qid.p = p;
+		l->qid.n = 7;
+		if (str_eq(cmd, "smtpd") && has_prefix(p + 9, n - 9, "reject: "))
+			postfix_reject(p + 17, n - 17, l);
+		return;
+	}
+	q = take_qid(p, n);
+	if (!q)
+		return;
+	if (q <= 7 && (has_prefix(p, n, "warning:") || has_prefix(p, n, "fatal:") ||
+		       has_prefix(p, n, "panic:") || has_prefix(p, n, "error:")))
+		return;
+	l->qid.p = p;
+	l->qid.n = q;
+	p += q + 2;
+	n -= q + 2;
+	if (has_prefix(p, n, "client=")) {
+		if (str_eq(cmd, "smtpd") || str_eq(cmd, "postscreen"))
+			l->kind = ML_CLIENT;
+	} else if (str_eq(cmd, "pickup") &&
+		   (has_prefix(p, n, "uid=") || has_prefix(p, n, "sender="))) {
+		l->kind = ML_PICKUP;
+	} else if (has_prefix(p, n, "message-id=")) {
+		l->kind = ML_MSGID;
+		l->msgid.p = p + 11;
+		l->msgid.n = n - 11;
+	} else if (has_prefix(p, n, "from=<")) {
+		const char *e = memchr(p + 6, '>', n - 6);
+
+		if (!e)
+			return;
+		l->from.p = p + 6;
+		l->from.n = (size_t)(e - l->from.p);
+		e++;
+		if (has_prefix(e, (size_t)(p + n - e), ", size="))
+			l->kind = ML_FROM;
+		else if (has_prefix(e, (size_t)(p + n - e), ", status=expired")) {
+			l->kind = ML_EXPIRED;
+			l->status = ML_ST_EXPIRED;
+		}
+	} else if (has_prefix(p, n, "to=<")) {
+		if (!str_eq(cmd, "smtpd") && !str_eq(cmd, "postscreen"))
+			postfix_delivery(p, n, l);
+		if (l->status == ML_ST_SENT)
+			queued_as(l);
+	} else if (str_eq(cmd, "qmgr") && n == 7 && memcmp(p, "removed", 7) == 0) {
+		l->kind = ML_REMOVED;
+	} else if (str_eq(cmd, "bounce") && postfix_notify(p, n, l)) {
+		/* filled */
+	} else if (str_eq(cmd, "smtpd") && has_prefix(p, n, "reject: ")) {
+		postfix_reject(p + 8, n - 8, l);
+	} else if (str_eq(cmd, "cleanup") &&
+		   (has_prefix(p, n, "reject: ") || has_prefix(p, n, "milter-reject: "))) {
+		const char *r = p + (p[0] == 'm' ? 15 : 8);
+		size_t rn = n - (size_t)(r - p);
+
+		if (has_prefix(r, rn, "header ") || has_prefix(r, rn, "body ") ||
+		    has_prefix(r, rn, "END-OF-MESSAGE ")) {
+			l->kind = ML_REJECT;
+			l->status = ML_ST_REJECTED;
+			l->reply.p = r;
+			l->reply.n = rn;
+			l->dsn = find_enhanced(l->reply);
+		}
+	}
+}
+
+/* Sendmail relay= "mx.dest.test. [127.0.0.3]" or "[127.0.0.3]" */
+static struct ml_str sendmail_relay(struct ml_str v)
+{
+	size_t i = 0;
+
+	while (i < v.n && v.p[i] != ' ')
+		i++;
+	if (i > 1 && v.p[i - 1] == '.')
+		i--;
+	v.n = i;
+	return v;
+}
+
+static void parse_sendmail(const char *p, size_t n, struct maillog_line *l)
+{
+	size_t q = take_qid(p, n), i;
+	int is_to;
+
+	if (!q)
+		return;
+	l->qid.p = p;
+	l->qid.n = q;
+	p += q + 2;
+	n -= q + 2;
+	/* "QID: NEWQID: DSN: ..." / "QID: NEWQID: return to sender: ..." */
+	q = take_qid(p, n);
+	if (q) {
+		const char *r = p + q + 2;
+		size_t rn = n - q - 2;
+
+		if (has_prefix(r, rn, "DSN: ") || has_prefix(r, rn, "return to sender: ") ||
+		    has_prefix(r, rn, "postmaster notify: ")) {
+			l->kind = ML_NOTIFY;
+			l->newqid.p = p;
+			l->newqid.n = q;
+			l->reply.p = r;
+			l->reply.n = rn;
+		}
+		return;
+	}
+	if (has_prefix(p, n, "from=")) {
+		is_to = 0;
+		l->kind = ML_FROM;
+	} else if (has_prefix(p, n, "to=")) {
+		is_to = 1;
+	} else if (has_prefix(p, n, "ruleset=")) {
+		is_to = 2;
+	} else {
+		return;
+	}
+	i = 0;
+	while (i < n) {
+		const char *k = p + i;
+		size_t kn = 0;
+		struct ml_str v;
+
+		while (i + kn < n && k[kn] != '=' && k[kn] != ' ')
+			kn++;
+		if (i + kn >= n || k[kn] != '=')
+			break;
+		i += kn + 1;
+		if ((kn == 4 && memcmp(k, "stat", 4) == 0 && is_to == 1) ||
+		    (kn == 6 && memcmp(k, "reject", 6) == 0 && is_to == 2)) {
+			v.p = p + i;
+			v.n = n - i;
+			l->reply = v;
+			break;
+		}
+		v = field_value(p + i, n - i);
+		if (kn == 4 && memcmp(k, "from", 4) == 0)
+			l->from = unangle(v);
+		else if (kn == 2 && memcmp(k, "to", 2) == 0)
+			l->to = unangle(v);
+		else if (kn == 4 && memcmp(k, "arg1", 4) == 0)
+			l->to = unangle(v);
+		else if (kn == 7 && memcmp(k, "ctladdr", 7) == 0 && !l->orig_to.n)
+			l->orig_to = unangle(v);
+		else if (kn == 5 && memcmp(k, "msgid", 5) == 0)
+			l->msgid = v;
+		else if (kn == 5 && memcmp(k, "relay", 5) == 0 && is_to == 1)
+			l->relay = sendmail_relay(v);
+		else if (kn == 3 && memcmp(k, "dsn", 3) == 0)
+			l->dsn = v;
+		i += v.n;
+		if (i + 2 <= n && p[i] == ',' && p[i + 1] == ' ')
+			i += 2;
+	}
+	l->orig_to.n = 0;   /* ctladdr is not an original recipient */
+	l->orig_to.p = NULL;
+	if (is_to == 2) {
+		if (l->reply.n) {
+			l->kind = ML_REJECT;
+			l->status = ML_ST_REJECTED;
+			l->dsn = find_enhanced(l->reply);
+		}
+		return;
+	}
+	if (is_to == 1 && l->reply.p) {
+		struct ml_str r = l->reply;
+
+		l->kind = ML_DELIVERY;
+		if (has_prefix(r.p, r.n, "Sent")) {
+			l->status = ML_ST_SENT;
+			l->reply = paren_text(r.p + 4, r.n - 4);
+			queued_as(l);
+		} else if (has_prefix(r.p, r.n, "Deferred") ||
+			   (l->dsn.n && l->dsn.p[0] == '4')) {
+			l->status = ML_ST_DEFERRED;
+		} else {
+			l->status = ML_ST_BOUNCED;
+		}
+	}
+}
+
+static int known_postfix_cmd(struct ml_str c)
+{
+	static const char *const cmds[] = {
+		"smtpd", "smtp", "lmtp", "local", "virtual", "pipe", "qmgr",
+		"cleanup", "bounce", "pickup", "postscreen", "error", "discard",
+		"retry", "trivial-rewrite", "master", "anvil", "scache", "tlsmgr",
+		"showq", "postfix-script", "postdrop", "sendmail", "dnsblog",
+		"tlsproxy", "verify", "flush", "proxymap", "oqmgr", "spawn",
+		"lmtp-smtp", "postsuper", "postqueue", "postmulti",
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (str_eq(c, cmds[i]))
+			return 1;
+	return 0;
+}
+
+int maillog_parse_line(const char *p, size_t n, const struct maillog_clock *ck,
+		       enum maillog_format format, struct maillog_line *l)
+{
+	long off;
+	size_t i, j;
+
+	memset(l, 0, sizeof(*l));
+	if (n && p[n - 1] == '\r')
+		n--;
+	if (n >= 4 && p[0] >= '0' && p[0] <= '9')
+		off = parse_iso(p, n, l);
+	else
+		off = parse_classic(p, n, ck, l);
+	if (off < 0)
+		return -1;
+	l->wday = weekday(l);
+	i = (size_t)off;
+	/* host */
+	j = i;
+	while (j < n && p[j] != ' ')
+		j++;
+	if (j == i || j >= n)
+		return -1;
+	l->host.p = p + i;
+	l->host.n = j - i;
+	i = j + 1;
+	/* program[pid]: */
+	j = i;
+	while (j < n && p[j] != '[' && p[j] != ':' && p[j] != ' ')
+		j++;
+	if (j == i || j >= n || p[j] == ' ')
+		return -1;
+	l->prog.p = p + i;
+	l->prog.n = j - i;
+	if (p[j] == '[') {
+		while (j < n && p[j] != ']')
+			j++;
+		j++;
+	}
+	if (j + 1 >= n || p[j] != ':' || p[j + 1] != ' ') {
+		/* "prog[pid]:" with nothing after is still a syslog line */
+		if (j < n && p[j] == ':' && j + 1 == n)
+			return 0;
+		return -1;
+	}
+	i = j + 2;
+
+	/* which MTA: Postfix "name/daemon" (name may be a multi-instance
+	 * syslog_name), Sendmail "sm-mta"/"sendmail"/"sm-msp-queue" */
+	{
+		const char *slash = memrchr(l->prog.p, '/', l->prog.n);
+
+		if (slash) {
+			l->cmd.p = slash + 1;
+			l->cmd.n = (size_t)(l->prog.p + l->prog.n - l->cmd.p);
+			if (known_postfix_cmd(l->cmd))
+				l->mta = MAILLOG_POSTFIX;
+		} else if (str_eq(l->prog, "sm-mta") || str_eq(l->prog, "sendmail") ||
+			   str_eq(l->prog, "sm-msp-queue") || has_prefix(l->prog.p, l->prog.n, "sm-mta-")) {
+			l->mta = MAILLOG_SENDMAIL;
+			l->cmd = l->prog;
+		}
+	}
+	if (l->mta == MAILLOG_AUTO || (format != MAILLOG_AUTO && format != l->mta)) {
+		l->mta = MAILLOG_AUTO;
+		return 0;
+	}
+	l->kind = ML_OTHER;
+	if (l->mta == MAILLOG_POSTFIX)
+		parse_postfix(p + i, n - i, l);
+	else
+		parse_sendmail(p + i, n - i, l);
+	if (l->kind == ML_DELIVERY || l->kind == ML_REJECT || l->kind == ML_NOTIFY)
+		classify(l);
+	return 0;
+}
