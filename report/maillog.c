@@ -28,6 +28,15 @@ static uint32_t hash_bytes(const char *p, size_t n)
 	return h;
 }
 
+static struct ml_str unangle(struct ml_str s)
+{
+	if (s.n >= 2 && s.p[0] == '<' && s.p[s.n - 1] == '>') {
+		s.p++;
+		s.n -= 2;
+	}
+	return s;
+}
+
 /* --- count tables ------------------------------------------------------ */
 
 static void sanitize(char *s, size_t n)
@@ -138,7 +147,8 @@ static void count_key(struct ml_counts *c, const char *p, size_t n)
 
 	if (n > ML_FROM_MAX)
 		n = ML_FROM_MAX;
-	memcpy(tmp, p, n);
+	if (n)
+		memcpy(tmp, p, n);
 	sanitize(tmp, n);
 	ml_counts_add(c, tmp, n);
 }
@@ -264,19 +274,11 @@ static char *dup_bounded(struct ml_str s, size_t max)
 		s.n = max;
 	r = malloc(s.n + 1);
 	if (r) {
-		memcpy(r, s.p, s.n);
+		if (s.n)
+			memcpy(r, s.p, s.n);
 		r[s.n] = '\0';
 	}
 	return r;
-}
-
-static struct ml_str unangle(struct ml_str s)
-{
-	if (s.n >= 2 && s.p[0] == '<' && s.p[s.n - 1] == '>') {
-		s.p++;
-		s.n -= 2;
-	}
-	return s;
 }
 
 /* --- lifecycle --------------------------------------------------------- */
@@ -482,6 +484,25 @@ static int addr_eq(struct ml_str a, const char *b)
 	return 1;
 }
 
+/* Is addr one of the recipients in s ("a", "<a>" or "<a>,<b>")? */
+static int addr_in(struct ml_str s, const char *addr)
+{
+	size_t i = 0;
+
+	while (i < s.n) {
+		size_t j = i;
+		struct ml_str one;
+
+		while (j < s.n && s.p[j] != ',')
+			j++;
+		one = unangle((struct ml_str){s.p + i, j - i});
+		if (addr_eq(one, addr))
+			return 1;
+		i = j + 1;
+	}
+	return 0;
+}
+
 static void set_str(json_t *o, const char *key, struct ml_str s)
 {
 	json_object_set_new(o, key, s.p ? ml_json_str(s.p, s.n) : json_null());
@@ -498,7 +519,7 @@ static void add_match(struct maillog *m, const struct maillog_line *l,
 		from = (struct ml_str){q->from, strlen(q->from)};
 	if (!(m->o.status_mask & ML_STATUS_MASK(l->status)))
 		return;
-	if (m->o.rcpt && !addr_eq(l->to, m->o.rcpt) && !addr_eq(l->orig_to, m->o.rcpt))
+	if (m->o.rcpt && !addr_in(l->to, m->o.rcpt) && !addr_in(l->orig_to, m->o.rcpt))
 		return;
 	if (m->o.from && !addr_eq(from, m->o.from))
 		return;
@@ -537,7 +558,7 @@ static void add_match(struct maillog *m, const struct maillog_line *l,
 
 static struct ml_str relay_host(struct ml_str r)
 {
-	const char *b = memchr(r.p, '[', r.n);
+	const char *b = r.n ? memchr(r.p, '[', r.n) : NULL;
 
 	if (!b)
 		return r;

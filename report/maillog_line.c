@@ -273,6 +273,7 @@ static struct ml_str field_value(const char *p, size_t n)
 			size_t j = i + 2;
 
 			while (j < n && ((p[j] >= 'a' && p[j] <= 'z') ||
+					 (p[j] >= '0' && p[j] <= '9') ||
 					 p[j] == '_' || p[j] == '-'))
 				j++;
 			if (j > i + 2 && j < n && p[j] == '=')
@@ -285,7 +286,9 @@ static struct ml_str field_value(const char *p, size_t n)
 
 static struct ml_str unangle(struct ml_str s)
 {
-	if (s.n >= 2 && s.p[0] == '<' && s.p[s.n - 1] == '>') {
+	/* a list "<a>,<b>" (Sendmail) stays as written */
+	if (s.n >= 2 && s.p[0] == '<' && s.p[s.n - 1] == '>' &&
+	    !memchr(s.p + 1, '>', s.n - 2)) {
 		s.p++;
 		s.n -= 2;
 	}
