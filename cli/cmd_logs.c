@@ -18,7 +18,7 @@ static void usage(FILE *out)
 		"usage: mailcanary [--json] logs [--format sendmail|postfix|auto]\n"
 		"         [--status delivered|deferred|bounced|expired|rejected|all]\n"
 		"         [--since T] [--until T] [--rcpt ADDR] [--from ADDR]\n"
-		"         [--trace QUEUE-ID|MESSAGE-ID] [--year Y] [--limit N] FILE...\n"
+		"         [--trace QUEUE-ID|MESSAGE-ID|PROBE-ID] [--year Y] [--limit N] FILE...\n"
 		"Reads Postfix and Sendmail logs (plain or .gz; '-' = standard input)\n"
 		"and prints pflogsumm-style counts. --status/--since/--until/--rcpt/\n"
 		"--from print the matching delivery lines; --trace every line of one\n"

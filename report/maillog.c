@@ -414,8 +414,14 @@ static void trace_collect(struct maillog *m, const struct maillog_line *l)
 
 	if (!l->qid.n || (l->qid.n == 7 && memcmp(l->qid.p, "NOQUEUE", 7) == 0))
 		return;
-	if (!trace_has(m, l->qid) && !trace_has(m, mid))
-		return;
+	if (!trace_has(m, l->qid) && !trace_has(m, mid)) {
+		/* a bare probe ID names the message whose Message-ID carries it */
+		char pid[27];
+
+		if (!mid.n || !maillog_probe_id(mid.p, mid.n, pid) ||
+		    !trace_has(m, (struct ml_str){pid, 26}))
+			return;
+	}
 	trace_add(m, l->qid);
 	trace_add(m, mid);
 	trace_add(m, l->newqid);

@@ -111,7 +111,7 @@ struct maillog_opts {
 	double since, until;   /* window for everything; < 0 = open */
 	const char *rcpt;      /* matches: recipient (to or orig_to), or NULL */
 	const char *from;      /* matches: envelope sender, or NULL */
-	const char *trace;     /* queue id or Message-ID, or NULL */
+	const char *trace;     /* queue id, Message-ID or probe ID, or NULL */
 	size_t queue_max;      /* 0 = MAILLOG_QUEUE_MAX */
 	size_t matches_max;    /* 0 = MAILLOG_MATCHES_MAX */
 };

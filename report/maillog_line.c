@@ -167,7 +167,7 @@ static long parse_classic(const char *p, size_t n, const struct maillog_clock *c
 	l->mday = p[i++] - '0';
 	if (i < n && p[i] >= '0' && p[i] <= '9')
 		l->mday = l->mday * 10 + (p[i++] - '0');
-	if (l->mday < 1 || l->mday > 31 || i + 9 > n || p[i] != ' ')
+	if (l->mday < 1 || l->mday > 31 || i + 10 > n || p[i] != ' ')
 		return -1;
 	i++;
 	if (parse_hms(p + i, l) < 0 || p[i + 8] != ' ')

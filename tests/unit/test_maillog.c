@@ -461,6 +461,18 @@ static void test_trace(void **state)
 	json_decref(d);
 	maillog_free(m);
 
+	/* by the bare probe ID */
+	memset(&o, 0, sizeof(o));
+	o.trace = "qeu4mcho3j3f5l3gwzwpzqq5j4";
+	m = new_log(&o);
+	do
+		feed_all(m);
+	while (maillog_pass_done(m));
+	d = maillog_to_json(m);
+	assert_int_equal(json_array_size(json_object_get(d, "trace")), 15);
+	json_decref(d);
+	maillog_free(m);
+
 	/* by queue id, printed as text */
 	memset(&o, 0, sizeof(o));
 	o.trace = "DDDD44444";
