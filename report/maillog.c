@@ -220,6 +220,32 @@ static uint32_t queue_find(struct maillog *m, struct ml_str qid)
 	return ML_NIL;
 }
 
+/* Doubles the hash buckets once the live entries outnumber them, so the
+ * table stays small (cache-friendly) while few queue ids are live. */
+static void queue_grow(struct maillog *m)
+{
+	uint32_t nb = m->nbucket * 2, *b;
+
+	if (m->qlive < m->nbucket || nb > (UINT32_MAX / 2))
+		return;
+	b = malloc(nb * sizeof(*b));
+	if (!b)
+		return;       /* longer chains, still correct */
+	memset(b, 0xff, nb * sizeof(*b));
+	free(m->bucket);
+	m->bucket = b;
+	m->nbucket = nb;
+	for (size_t i = 0; i < m->qlen; i++) {
+		uint32_t *chain;
+
+		if (m->q[i].qn == 0)
+			continue;      /* on the free list */
+		chain = chain_of(m, m->q[i].qid, m->q[i].qn);
+		m->q[i].hnext = *chain;
+		*chain = (uint32_t)i;
+	}
+}
+
 /* Finds or creates the state of a queue id, most recently used first. */
 static struct ml_queue *queue_get(struct maillog *m, struct ml_str qid)
 {
@@ -263,6 +289,7 @@ static struct ml_queue *queue_get(struct maillog *m, struct ml_str qid)
 	m->q[i].lprev = m->q[i].lnext = ML_NIL;
 	lru_push(m, i);
 	m->qlive++;
+	queue_grow(m);
 	return &m->q[i];
 }
 
@@ -288,9 +315,7 @@ static int queue_init(struct maillog *m)
 	m->qmax = m->o.queue_max ? m->o.queue_max : MAILLOG_QUEUE_MAX;
 	if (m->qmax > UINT32_MAX / 4)
 		m->qmax = UINT32_MAX / 4;
-	m->nbucket = 16;
-	while (m->nbucket < m->qmax)
-		m->nbucket *= 2;
+	m->nbucket = 1024;   /* grows with the live entries (queue_grow) */
 	m->bucket = malloc(m->nbucket * sizeof(*m->bucket));
 	if (!m->bucket)
 		return -1;

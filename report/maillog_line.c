@@ -146,7 +146,7 @@ static int parse_hms(const char *p, struct maillog_line *l)
 /* Classic "Dec  2 03:41:54 " / "Dec 02 03:41:54 " / "Dec 2 03:41:54 ".
  * Returns the bytes consumed (through the space after the time) or -1. */
 static long parse_classic(const char *p, size_t n, const struct maillog_clock *ck,
-			  struct maillog_line *l)
+			  struct maillog_line *l, long long *local)
 {
 	const char *m;
 	size_t i = 4;
@@ -177,14 +177,15 @@ static long parse_classic(const char *p, size_t n, const struct maillog_clock *c
 	if (l->mon > ck->ref_mon ||
 	    (l->mon == ck->ref_mon && l->mday > ck->ref_mday + 1))
 		l->year--;
-	l->t = (double)mc_time_from_utc(l->year, l->mon, l->mday, l->hour,
-					l->min, l->sec);
+	*local = mc_time_from_utc(l->year, l->mon, l->mday, l->hour, l->min, l->sec);
+	l->t = (double)*local;
 	return (long)(i + 9);
 }
 
 /* RFC 3339 "2026-12-02T03:41:54.123456+00:00 " (fraction and zone
  * optional). The written wall clock gives hour and weekday; t is UTC. */
-static long parse_iso(const char *p, size_t n, struct maillog_line *l)
+static long parse_iso(const char *p, size_t n, struct maillog_line *l,
+		      long long *local)
 {
 	size_t i = 19;
 	double frac = 0, scale = 0.1;
@@ -225,14 +226,16 @@ static long parse_iso(const char *p, size_t n, struct maillog_line *l)
 	}
 	if (i >= n || p[i] != ' ')
 		return -1;
-	l->t = (double)mc_time_from_utc(l->year, l->mon, l->mday, l->hour,
-					l->min, l->sec) + frac - off;
+	*local = mc_time_from_utc(l->year, l->mon, l->mday, l->hour, l->min, l->sec);
+	l->t = (double)*local + frac - off;
 	return (long)(i + 1);
 }
 
-static int weekday(const struct maillog_line *l)
+/* The weekday of the written date: t minus the zone offset gives the
+ * local wall clock as if UTC (off_s is 0 for classic timestamps). */
+static int weekday(long long local)
 {
-	long long d = mc_time_from_utc(l->year, l->mon, l->mday, 0, 0, 0) / 86400;
+	long long d = local / 86400 - (local % 86400 < 0);
 
 	return (int)(((d % 7) + 11) % 7);   /* 1970-01-01 was a Thursday */
 }
@@ -318,27 +321,57 @@ static struct ml_str find_enhanced(struct ml_str s)
 	return r;
 }
 
+/* One pass over the reply for the phrases that name a reason. */
+static enum maillog_reason reply_reason(struct ml_str r)
+{
+	static const struct { const char *s; enum maillog_reason re; } ph[] = {
+		{"greylist", ML_RE_GREYLISTED}, {"graylist", ML_RE_GREYLISTED},
+		{"grey-list", ML_RE_GREYLISTED}, {"postgrey", ML_RE_GREYLISTED},
+		{"too busy", ML_RE_TOO_MANY_CONN},
+		{"too many connections", ML_RE_TOO_MANY_CONN},
+		{"user unknown", ML_RE_USER_UNKNOWN},
+		{"mailbox full", ML_RE_MAILBOX_FULL},
+	};
+	enum maillog_reason best = ML_RE_NONE;
+
+	for (size_t i = 0; i < r.n; i++) {
+		int c = lower((unsigned char)r.p[i]);
+
+		if (c != 'g' && c != 'p' && c != 't' && c != 'u' && c != 'm')
+			continue;
+		for (size_t k = 0; k < sizeof(ph) / sizeof(ph[0]); k++) {
+			size_t j = 0, len;
+
+			if (ph[k].s[0] != c)
+				continue;
+			len = strlen(ph[k].s);
+			while (j < len && i + j < r.n &&
+			       lower((unsigned char)r.p[i + j]) == ph[k].s[j])
+				j++;
+			/* earlier entries win: greylisting over the rest */
+			if (j == len && (best == ML_RE_NONE || ph[k].re < best))
+				best = ph[k].re;
+		}
+	}
+	return best;
+}
+
 static void classify(struct maillog_line *l)
 {
-	struct ml_str r = l->reply;
-
 	if (l->kind == ML_NOTIFY) {
-		if (ci_has(r, "delay") || ci_has(r, "warning: could not send"))
+		if (ci_has(l->reply, "delay") || ci_has(l->reply, "warning: could not send"))
 			l->reason = ML_RE_DELAYED;
 		return;
 	}
 	if (l->status == ML_ST_SENT || l->status == ML_ST_FORWARDED)
 		return;
-	if (ci_has(r, "greylist") || ci_has(r, "graylist") ||
-	    ci_has(r, "grey-list") || ci_has(r, "postgrey"))
-		l->reason = ML_RE_GREYLISTED;
-	else if (ci_has(r, "too busy") || ci_has(r, "too many connections"))
-		l->reason = ML_RE_TOO_MANY_CONN;
-	else if (str_eq(l->dsn, "5.1.1") || ci_has(r, "user unknown"))
-		l->reason = ML_RE_USER_UNKNOWN;
-	else if (str_eq(l->dsn, "5.2.2") || str_eq(l->dsn, "4.2.2") ||
-		 ci_has(r, "mailbox full"))
-		l->reason = ML_RE_MAILBOX_FULL;
+	l->reason = reply_reason(l->reply);
+	if (l->reason == ML_RE_NONE || l->reason > ML_RE_USER_UNKNOWN) {
+		if (str_eq(l->dsn, "5.1.1"))
+			l->reason = ML_RE_USER_UNKNOWN;
+		else if (str_eq(l->dsn, "5.2.2") || str_eq(l->dsn, "4.2.2"))
+			l->reason = ML_RE_MAILBOX_FULL;
+	}
 }
 
 /* "(...)" after a status word: the reply without the outer parentheses. */
@@ -409,21 +442,18 @@ static void postfix_delivery(const char *p, size_t n, struct maillog_line *l)
 /* "queued as NEWQID" in a relay's 250 reply: the next hop's queue id. */
 static void queued_as(struct maillog_line *l)
 {
-	const char *p = l->reply.p;
-	size_t n = l->reply.n;
+	const char *q = l->reply.n ? memmem(l->reply.p, l->reply.n, "queued as ", 10) : NULL;
+	const char *e = l->reply.p + l->reply.n;
+	size_t k = 0;
 
-	for (size_t i = 0; i + 10 < n; i++) {
-		if (memcmp(p + i, "queued as ", 10) == 0) {
-			size_t j = i + 10, k = j;
-
-			while (k < n && qid_char(p[k]))
-				k++;
-			if (k - j >= QID_MIN && k - j <= QID_MAX) {
-				l->newqid.p = p + j;
-				l->newqid.n = k - j;
-			}
-			return;
-		}
+	if (!q)
+		return;
+	q += 10;
+	while (q + k < e && qid_char(q[k]))
+		k++;
+	if (k >= QID_MIN && k <= QID_MAX) {
+		l->newqid.p = q;
+		l->newqid.n = k;
 	}
 }
 
@@ -679,17 +709,21 @@ static void parse_sendmail(const char *p, size_t n, struct maillog_line *l)
 
 static int known_postfix_cmd(struct ml_str c)
 {
-	static const char *const cmds[] = {
-		"smtpd", "smtp", "lmtp", "local", "virtual", "pipe", "qmgr",
-		"cleanup", "bounce", "pickup", "postscreen", "error", "discard",
-		"retry", "trivial-rewrite", "master", "anvil", "scache", "tlsmgr",
-		"showq", "postfix-script", "postdrop", "sendmail", "dnsblog",
-		"tlsproxy", "verify", "flush", "proxymap", "oqmgr", "spawn",
-		"lmtp-smtp", "postsuper", "postqueue", "postmulti",
+#define C(s) {s, sizeof(s) - 1}
+	static const struct { const char *s; size_t n; } cmds[] = {
+		C("smtp"), C("qmgr"), C("smtpd"), C("cleanup"), C("lmtp"),
+		C("bounce"), C("local"), C("virtual"), C("pipe"), C("pickup"),
+		C("postscreen"), C("error"), C("discard"), C("retry"),
+		C("trivial-rewrite"), C("master"), C("anvil"), C("scache"),
+		C("tlsmgr"), C("showq"), C("postfix-script"), C("postdrop"),
+		C("sendmail"), C("dnsblog"), C("tlsproxy"), C("verify"),
+		C("flush"), C("proxymap"), C("oqmgr"), C("spawn"),
+		C("postsuper"), C("postqueue"), C("postmulti"),
 	};
+#undef C
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (str_eq(c, cmds[i]))
+		if (c.n == cmds[i].n && memcmp(c.p, cmds[i].s, c.n) == 0)
 			return 1;
 	return 0;
 }
@@ -698,18 +732,19 @@ int maillog_parse_line(const char *p, size_t n, const struct maillog_clock *ck,
 		       enum maillog_format format, struct maillog_line *l)
 {
 	long off;
+	long long local = 0;
 	size_t i, j;
 
 	memset(l, 0, sizeof(*l));
 	if (n && p[n - 1] == '\r')
 		n--;
 	if (n >= 4 && p[0] >= '0' && p[0] <= '9')
-		off = parse_iso(p, n, l);
+		off = parse_iso(p, n, l, &local);
 	else
-		off = parse_classic(p, n, ck, l);
+		off = parse_classic(p, n, ck, l, &local);
 	if (off < 0)
 		return -1;
-	l->wday = weekday(l);
+	l->wday = weekday(local);
 	i = (size_t)off;
 	/* host */
 	j = i;
