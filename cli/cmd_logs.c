@@ -24,7 +24,8 @@ static void usage(FILE *out)
 		"--from print the matching delivery lines; --trace every line of one\n"
 		"message across its queue ids. T is RFC 3339 or YYYY-MM-DD. Timestamps\n"
 		"without a zone are read as UTC; without a year, as the latest year\n"
-		"not in the future (of --year's end, or of now).\n");
+		"that is not in the future, or with --year Y from Y on, stepping to\n"
+		"the next year when the month goes back (files in time order).\n");
 }
 
 /* RFC 3339, or YYYY-MM-DD (the whole day: end_of_day picks its last

@@ -461,11 +461,13 @@ int maillog_pass_done(struct maillog *m)
 		m->trace_grew = 0;
 		stats_reset(m);
 		queue_init(m);
+		maillog_clock_init(&m->clock, m->o.now, m->o.year);
 		return 1;
 	}
 	m->trace_phase = 2;
 	stats_reset(m);
 	queue_init(m);
+	maillog_clock_init(&m->clock, m->o.now, m->o.year);
 	return 1;
 }
 

@@ -74,20 +74,27 @@ struct maillog_line {
 	struct ml_str from, to, orig_to, relay, dsn, reply, msgid, newqid;
 };
 
-/* Year inference for timestamps without a year: the reference date is
- * "now" (or the end of --year). A month after the reference's is last year. */
+/* Year inference for timestamps without a year. Without --year the
+ * reference is "now": a date after it is last year's (pflogsumm's rule,
+ * so a December-to-January log read in January is right). With --year Y
+ * the first such line is in Y and the year steps on when the month goes
+ * backwards by half a year or more across the input (December, then
+ * January); a single line half a year ahead of the current month is taken
+ * as the year before. The clock keeps that state: one per input stream. */
 struct maillog_clock {
 	int ref_year, ref_mon, ref_mday;
+	int fixed;               /* --year given */
+	int cur_year, last_mon;  /* --year: the year so far, last month seen */
 };
 
-/* Sets the clock's reference from epoch seconds (year = 0) or to the last
- * day of `year`. */
+/* Sets the clock's reference from epoch seconds (year = 0) or to `year`. */
 void maillog_clock_init(struct maillog_clock *ck, double now, int year);
 
 /* Parses one line (no newline) of n bytes. format restricts which MTA's
  * lines are read (others become ML_IGNORED). Returns 0 (out filled), or -1
- * when the line is not a syslog line we can read (malformed). */
-int maillog_parse_line(const char *p, size_t n, const struct maillog_clock *ck,
+ * when the line is not a syslog line we can read (malformed). Updates the
+ * clock's --year state. */
+int maillog_parse_line(const char *p, size_t n, struct maillog_clock *ck,
 		       enum maillog_format format, struct maillog_line *out);
 
 /* "sent", "deferred", ...; "greylisted", ... (NULL for NONE). Static. */

@@ -17,10 +17,12 @@ void maillog_clock_init(struct maillog_clock *ck, double now, int year)
 	long long days;
 	long long y, m, d, era, doe, yoe, doy, mp;
 
+	memset(ck, 0, sizeof(*ck));
 	if (year > 0) {
-		ck->ref_year = year;
+		ck->ref_year = ck->cur_year = year;
 		ck->ref_mon = 12;
 		ck->ref_mday = 31;
+		ck->fixed = 1;
 		return;
 	}
 	/* civil_from_days (Howard Hinnant's algorithm) */
@@ -145,7 +147,7 @@ static int parse_hms(const char *p, struct maillog_line *l)
 
 /* Classic "Dec  2 03:41:54 " / "Dec 02 03:41:54 " / "Dec 2 03:41:54 ".
  * Returns the bytes consumed (through the space after the time) or -1. */
-static long parse_classic(const char *p, size_t n, const struct maillog_clock *ck,
+static long parse_classic(const char *p, size_t n, struct maillog_clock *ck,
 			  struct maillog_line *l, long long *local)
 {
 	const char *m;
@@ -172,11 +174,23 @@ static long parse_classic(const char *p, size_t n, const struct maillog_clock *c
 	i++;
 	if (parse_hms(p + i, l) < 0 || p[i + 8] != ' ')
 		return -1;
-	/* the year is not written: a date after the reference is last year's */
-	l->year = ck->ref_year;
-	if (l->mon > ck->ref_mon ||
-	    (l->mon == ck->ref_mon && l->mday > ck->ref_mday + 1))
-		l->year--;
+	/* the year is not written (see struct maillog_clock) */
+	if (ck->fixed) {
+		l->year = ck->cur_year;
+		if (ck->last_mon && l->mon + 6 <= ck->last_mon) {
+			l->year = ++ck->cur_year;      /* December, then January */
+			ck->last_mon = l->mon;
+		} else if (ck->last_mon && l->mon >= ck->last_mon + 6) {
+			l->year--;                      /* a straggler of last year */
+		} else {
+			ck->last_mon = l->mon;
+		}
+	} else {
+		l->year = ck->ref_year;
+		if (l->mon > ck->ref_mon ||
+		    (l->mon == ck->ref_mon && l->mday > ck->ref_mday + 1))
+			l->year--;
+	}
 	*local = mc_time_from_utc(l->year, l->mon, l->mday, l->hour, l->min, l->sec);
 	l->t = (double)*local;
 	return (long)(i + 9);
@@ -728,7 +742,7 @@ static int known_postfix_cmd(struct ml_str c)
 	return 0;
 }
 
-int maillog_parse_line(const char *p, size_t n, const struct maillog_clock *ck,
+int maillog_parse_line(const char *p, size_t n, struct maillog_clock *ck,
 		       enum maillog_format format, struct maillog_line *l)
 {
 	long off;

@@ -79,13 +79,30 @@ static void test_timestamps(void **state)
 	assert_int_equal(maillog_parse_line("Jan  2 23:00:00 h postfix/qmgr[1]: ABCDEF123: removed",
 					    54, &jan, MAILLOG_AUTO, &l), 0);
 	assert_int_equal(l.year, 2027);
-	/* --year: every month is that year's */
+	/* --year: the first line is that year's, December -> January steps on,
+	 * a straggler half a year back is the year before */
 	maillog_clock_init(&y, 0, 2019);
 	assert_int_equal(y.ref_year, 2019);
+	assert_int_equal(maillog_parse_line("Nov 30 23:00:00 h postfix/qmgr[1]: ABCDEF123: removed",
+					    54, &y, MAILLOG_AUTO, &l), 0);
+	assert_int_equal(l.year, 2019);
 	assert_int_equal(maillog_parse_line("Dec 31 23:00:00 h postfix/qmgr[1]: ABCDEF123: removed",
 					    54, &y, MAILLOG_AUTO, &l), 0);
 	assert_int_equal(l.year, 2019);
 	assert_int_equal(l.wday, 2);   /* 2019-12-31 was a Tuesday */
+	assert_int_equal(maillog_parse_line("Jan  1 00:00:01 h postfix/qmgr[1]: ABCDEF123: removed",
+					    54, &y, MAILLOG_AUTO, &l), 0);
+	assert_int_equal(l.year, 2020);
+	assert_int_equal(maillog_parse_line("Dec 31 23:59:59 h postfix/qmgr[1]: ABCDEF123: removed",
+					    54, &y, MAILLOG_AUTO, &l), 0);
+	assert_int_equal(l.year, 2019);
+	assert_int_equal(maillog_parse_line("Feb  1 00:00:01 h postfix/qmgr[1]: ABCDEF123: removed",
+					    54, &y, MAILLOG_AUTO, &l), 0);
+	assert_int_equal(l.year, 2020);
+	/* a written year is kept as written */
+	assert_int_equal(maillog_parse_line("2023-05-01T00:00:00Z h postfix/qmgr[1]: ABCDEF123: removed",
+					    59, &y, MAILLOG_AUTO, &l), 0);
+	assert_int_equal(l.year, 2023);
 
 	/* RFC 3339: the written hour for tables, UTC for t */
 	parse("2026-12-02T03:41:54.123456+01:00 relay postfix/smtp[123]: ABCDEF123: removed", &l);
