@@ -575,6 +575,8 @@ static void add_match(struct maillog *m, const struct maillog_line *l,
 	json_object_set_new(o, "reason", maillog_reason_name(l->reason) ?
 				json_string(maillog_reason_name(l->reason)) : json_null());
 	set_str(o, "host", l->host);
+	if (l->newqid.n)   /* the next hop's queue id ("queued as") */
+		set_str(o, "queued_as", l->newqid);
 	if (q && q->msgid) {
 		json_object_set_new(o, "message_id", ml_json_str(q->msgid, strlen(q->msgid)));
 		json_object_set_new(o, "probe_id", (q->flags & QF_PROBE) &&

@@ -419,6 +419,7 @@ static void test_search(void **state)
 	assert_string_equal(json_string_value(json_object_get(x, "reason")), "user_unknown");
 	assert_string_equal(json_string_value(json_object_get(x, "probe_id")), "qeu4mcho3j3f5l3gwzwpzqq5j4");
 	assert_string_equal(json_string_value(json_object_get(x, "time")), "2026-12-02T04:19:53Z");
+	assert_null(json_object_get(x, "queued_as"));
 	x = json_array_get(json_object_get(d, "matches"), 1);
 	assert_string_equal(json_string_value(json_object_get(x, "status")), "rejected");
 	assert_string_equal(json_string_value(json_object_get(x, "to")), "reject@dest.test");
@@ -436,6 +437,8 @@ static void test_search(void **state)
 	d = maillog_to_json(m);
 	assert_int_equal(jint(d, "matches_total", NULL), 2);   /* relay + MX */
 	assert_int_equal(json_array_size(json_object_get(d, "matches")), 1);
+	x = json_array_get(json_object_get(d, "matches"), 0);
+	assert_string_equal(json_string_value(json_object_get(x, "queued_as")), "BBBB22222");
 	json_decref(d);
 	maillog_free(m);
 
