@@ -285,12 +285,14 @@ void maillog_print_text(struct maillog *m, FILE *out)
 	json_t *o;
 
 	ml_finish(m);
-	fprintf(out, "Messages\n  %8llu  received\n", m->messages);
+	fprintf(out, "Messages\n  %8llu  received\n  %8llu  deferred at least once\n"
+		"  %8llu  mailcanary probes\n", m->messages, m->deferred_messages, m->probes);
+	fprintf(out, "\nDelivery attempts\n");
 	for (int s = ML_ST_SENT; s < ML_ST_COUNT; s++)
 		fprintf(out, "  %8llu  %s\n", m->by_status[s], maillog_status_name(s));
-	fprintf(out, "  %8llu  deferred messages\n  %8llu  probes\n",
-		m->deferred_messages, m->probes);
-	fprintf(out, "  %8llu  lines (%llu malformed)\n", m->lines, m->malformed);
+	fprintf(out, "\nInput\n  %8llu  lines\n  %8llu  malformed\n", m->lines, m->malformed);
+	if (m->evicted)
+		fprintf(out, "  %8llu  queue ids evicted (table full)\n", m->evicted);
 	fprintf(out, "\nReasons\n");
 	for (int r = ML_RE_GREYLISTED; r < ML_RE_COUNT; r++)
 		fprintf(out, "  %8llu  %s\n", m->by_reason[r], maillog_reason_name(r));
@@ -299,8 +301,8 @@ void maillog_print_text(struct maillog *m, FILE *out)
 			max = m->by_hour[h];
 	fprintf(out, "\nDelivery attempts per hour\n");
 	for (int h = 0; h < 24; h++)
-		fprintf(out, "  %02d  %8llu  %.*s\n", h, m->by_hour[h],
-			(int)(m->by_hour[h] * 40 / max),
+		fprintf(out, "  %02d  %8llu%s%.*s\n", h, m->by_hour[h],
+			m->by_hour[h] ? "  " : "", (int)(m->by_hour[h] * 40 / max),
 			"########################################");
 	fprintf(out, "\nDelivery attempts per weekday\n");
 	for (int w = 1; w <= 7; w++)

@@ -396,6 +396,25 @@ static void test_counts(void **state)
 	assert_int_equal(json_array_size(json_object_get(d, "matches")), 0);
 	json_decref(d);
 	maillog_free(m);
+
+	/* the same as text tables */
+	m = new_log(&o);
+	feed_all(m);
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		maillog_print_text(m, f);
+		fclose(f);
+		assert_non_null(strstr(buf, "       4  received\n"));
+		assert_non_null(strstr(buf, "Delivery attempts\n       3  sent\n       2  deferred\n"));
+		assert_non_null(strstr(buf, "       2  mx.dest.test\n"));
+		assert_non_null(strstr(buf, "  Wed         7\n"));
+		assert_null(strstr(buf, "Matches"));
+		free(buf);
+	}
+	maillog_free(m);
 }
 
 static void test_search(void **state)
