@@ -408,7 +408,7 @@ static void test_counts(void **state)
 		maillog_print_text(m, f);
 		fclose(f);
 		assert_non_null(strstr(buf, "       4  received\n"));
-		assert_non_null(strstr(buf, "Delivery attempts\n       3  sent\n       2  deferred\n"));
+		assert_non_null(strstr(buf, "Delivery attempts\n         3  sent\n         2  deferred\n"));
 		assert_non_null(strstr(buf, "       2  mx.dest.test\n"));
 		assert_non_null(strstr(buf, "  Wed         7\n"));
 		assert_null(strstr(buf, "Matches"));
