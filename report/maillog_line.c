@@ -715,8 +715,12 @@ static void parse_sendmail(const char *p, size_t n, struct maillog_line *l)
 		} else if (has_prefix(r.p, r.n, "Deferred") ||
 			   (l->dsn.n && l->dsn.p[0] == '4')) {
 			l->status = ML_ST_DEFERRED;
+		} else if (has_prefix(r.p, r.n, "queued")) {
+			l->status = ML_ST_OTHER;   /* queue-only mode: no attempt yet */
+		} else if ((l->dsn.n && l->dsn.p[0] == '5') || !l->dsn.n) {
+			l->status = ML_ST_BOUNCED; /* permanent ("User unknown", ...) */
 		} else {
-			l->status = ML_ST_BOUNCED;
+			l->status = ML_ST_OTHER;
 		}
 	}
 }

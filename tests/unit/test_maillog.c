@@ -268,6 +268,10 @@ static void test_sendmail_lines(void **state)
 	parse("Dec  1 09:05:11 mta1 sm-mta[4111]: 4B1900512346: to=<x@d>, delay=00:00:01, mailer=esmtp, pri=1, relay=[192.0.2.25] [192.0.2.25], dsn=4.0.0, stat=Deferred: Connection refused by [192.0.2.25]", &l);
 	assert_int_equal(l.status, ML_ST_DEFERRED);
 	assert_field(l.relay, "[192.0.2.25]");
+	parse("Dec  1 09:05:11 mta1 sm-mta[4111]: 4B1900512346: to=<x@d>, delay=00:00:00, mailer=esmtp, pri=1, stat=queued", &l);
+	assert_int_equal(l.status, ML_ST_OTHER);
+	parse("Dec  1 09:05:11 mta1 sm-mta[4111]: 4B1900512346: to=<x@d>, delay=00:00:00, mailer=esmtp, pri=1, relay=h, stat=Service unavailable", &l);
+	assert_int_equal(l.status, ML_ST_BOUNCED);
 	parse("Dec  1 09:05:11 mta1 sm-mta[4111]: 4B1900512346: 4B1900512347: DSN: User unknown", &l);
 	assert_int_equal(l.kind, ML_NOTIFY);
 	assert_field(l.newqid, "4B1900512347");
