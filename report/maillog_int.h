@@ -77,6 +77,11 @@ const struct ml_count_ent **ml_counts_sorted(const struct ml_counts *c, size_t *
 /* A JSON string from log bytes: invalid UTF-8 and control bytes become '?'. */
 json_t *ml_json_str(const char *p, size_t n);
 
+/* Parses the timestamp at the start of a line into l (t, date fields,
+ * wday). Returns the bytes consumed, including the space after it, or -1. */
+long ml_parse_stamp(const char *p, size_t n, struct maillog_clock *ck,
+		    struct maillog_line *l);
+
 /* Finalises every live queue id (maillog_to_json/print_text call it). */
 void ml_finish(struct maillog *m);
 
