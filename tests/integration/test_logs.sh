@@ -37,6 +37,34 @@ while [ "$(relay_log_count 'to=<nobody@dest.test>.*status=bounced')" -le "$bounc
 	sleep 0.5
 done
 sleep 1   # the bounce's own DSN delivery
+
+# a deferral: the MX down until the relay has sent its delay notification
+# (delay_warning_time is 10 s in the env), then back and the queue flushed
+waitlog() {   # waitlog PATTERN MIN-COUNT WHAT
+	i=0
+	while [ "$(relay_log_count "$1")" -lt "$2" ]; do
+		i=$((i + 1))
+		[ "$i" -le 80 ] || fail "$3 never showed in the relay's log"
+		sleep 0.5
+	done
+}
+deferred_before=$(relay_log_count 'status=deferred')
+delay_before=$(relay_log_count 'sender delay notification')
+sent_before=$(relay_log_count 'to=<canary@dest.test>.*status=sent')
+mailenv stop-service "$MC_ENV_DIR" mx >/dev/null
+trap 'mailenv start-service "$MC_ENV_DIR" mx >/dev/null 2>&1 || :; rm -rf "$TMP"' EXIT
+swaks --server "$MC_RELAY:10587" -tls --tls-ca-path "$MC_CA" \
+	--auth PLAIN --auth-user sender@src.test --auth-password "$pass" \
+	--from sender@src.test --to canary@dest.test --suppress-data >/dev/null 2>&1 ||
+	fail "the relay did not take the message to defer"
+waitlog 'status=deferred' $((deferred_before + 1)) "the deferral"
+sleep 10
+postqueue -c "$MC_ENV_DIR/relay" -f 2>/dev/null || :
+waitlog 'sender delay notification' $((delay_before + 1)) "the delay notification"
+mailenv start-service "$MC_ENV_DIR" mx >/dev/null
+postqueue -c "$MC_ENV_DIR/relay" -f 2>/dev/null || :
+waitlog 'to=<canary@dest.test>.*status=sent' $((sent_before + 1)) "the delivery after the deferral"
+sleep 1
 cp "$RLOG" "$TMP/relay.log"
 
 # pflogsumm's Grand Totals
@@ -64,6 +92,7 @@ jcheck "d['by_status']['bounced'] == $bounced" "bounced != pflogsumm ($bounced)"
 jcheck "d['by_status']['rejected'] == $rejected" "rejected != pflogsumm ($rejected)"
 jcheck "d['malformed'] == 0 and d['probes'] >= 1 and d['matches'] == []"
 jcheck "d['by_reason']['user_unknown'] >= 1 and d['by_code'].get('5.1.1', 0) >= 1"
+jcheck "d['by_status']['deferred'] >= 1 and d['deferred_messages'] >= 1 and d['by_reason']['delayed'] >= 1"
 jcheck "sum(d['by_hour'].values()) == sum(d['by_dow'].values())"
 cp "$TMP/out" "$TMP/plain.json"
 
