@@ -11,7 +11,7 @@ CC      ?= cc
 BUILD   ?= build
 # `make V=1` shows the full compiler command lines.
 Q        = $(if $(V),,@)
-PKGS     = libesmtp-1.0 libcurl libcares openssl sqlite3 jansson inih gmime-3.0 libpsl
+PKGS     = libesmtp-1.0 libcurl libcares openssl sqlite3 jansson inih gmime-3.0 libpsl zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 

@@ -40,6 +40,8 @@ static const struct command commands[] = {
 	{"dmarc", cmd_dmarc, "DOMAIN", "DMARC record, parsed policy"},
 	{"alert", cmd_alert, "test NAME",
 	 "send a test firing+resolved alert through one [alert] section"},
+	{"logs", cmd_logs, "[--format F] [--status S] [--since T] [--until T] [--rcpt A] [--trace ID] FILE...",
+	 "statistics, search and trace over MTA logs"},
 	/* commands: one line each, in the order --help shows them */
 };
 

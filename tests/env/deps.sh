@@ -9,7 +9,7 @@ set -eu
 
 build="build-essential pkg-config libesmtp-dev libcurl4-openssl-dev libc-ares-dev
 libssl-dev libsqlite3-dev libjansson-dev libinih-dev libgmime-3.0-dev publicsuffix
-libpsl-dev"
+libpsl-dev zlib1g-dev"
 test="$build libcmocka-dev clang libclang-rt-14-dev llvm openssl python3 swaks sqlite3
 postfix dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postgrey
 nsd rbldnsd opendkim opendkim-tools prometheus-alertmanager prometheus
