@@ -162,7 +162,7 @@ int dkim_key_parse(const char *p, size_t n, struct dkim_key *key,
 		/* RFC 8463 §4: the raw 32-byte public key, not SPKI. */
 		if (der_len != 32) {
 			mc_err_set(err, -1, MC_COMP_DKIM,
-				   "ed25519 p= is %zu bytes, not the raw 32-byte key (RFC 8463 §4)",
+				   "ed25519 p= is %zu bytes, not the raw 32-byte key (RFC 8463 section 4)",
 				   der_len);
 			goto out;
 		}

@@ -348,7 +348,7 @@ static int parse_h(const struct dkim_tag *t, struct dkim_sig *sig,
 	/* RFC 6376 §5.4: the From field MUST be signed. */
 	if (!from)
 		return mc_err_set(err, -1, MC_COMP_DKIM,
-				  "h= does not include From (RFC 6376 §5.4)");
+				  "h= does not include From (RFC 6376 section 5.4)");
 	return 0;
 }
 

@@ -153,7 +153,7 @@ static enum pick pick_record(struct mc_dmarc_result *r,
 	}
 	if (found > 1) {
 		findings_add(&r->problems, MC_CHK_CRITICAL,
-			     "%s has %zu DMARC records: receivers apply none (RFC 7489 §6.6.3)",
+			     "%s has %zu DMARC records: receivers apply none (RFC 7489 section 6.6.3)",
 			     s->name, found);
 		return PICK_STOP;
 	}

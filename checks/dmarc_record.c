@@ -484,7 +484,7 @@ struct mc_dmarc_record *dmarc_record_parse(const char *p, size_t n)
 		r->p = MC_DMARC_P_NONE;
 		r->sp = MC_DMARC_P_UNSET;
 		findings_add(&r->errors, MC_CHK_CRITICAL,
-			     "no valid policy: receivers act as if p=none (RFC 7489 §6.6.3)");
+			     "no valid policy: receivers act as if p=none (RFC 7489 section 6.6.3)");
 	}
 	if (!r->valid)
 		r->p = r->sp = r->np = MC_DMARC_P_UNSET;

@@ -92,7 +92,7 @@ static const char *error_code(const unsigned char b[4])
 	if (b[1] == 0 && b[2] == 1 && b[3] == 255)
 		return "the query is not allowed (Spamhaus DBL 127.0.1.255)";
 	if (b[1] == 0 && b[2] == 0 && b[3] == 1)
-		return "127.0.0.1 is no listing (RFC 5782 §5); URIBL and SURBL answer it when they refuse queries";
+		return "127.0.0.1 is no listing (RFC 5782 section 5); URIBL and SURBL answer it when they refuse queries";
 	return NULL;
 }
 

@@ -234,7 +234,7 @@ static void judge(struct mc_mx_lookup *l)
 	}
 	if (r->implicit)
 		findings_add(f, MC_CHK_WARNING,
-			     "%s has no MX record: mail goes to its own address (implicit MX, RFC 5321 §5.1)",
+			     "%s has no MX record: mail goes to its own address (implicit MX, RFC 5321 section 5.1)",
 			     r->domain);
 	if (r->n_more)
 		findings_add(f, MC_CHK_WARNING,
@@ -249,13 +249,13 @@ static void judge(struct mc_mx_lookup *l)
 		}
 		if (h->ip_literal) {
 			findings_add(f, MC_CHK_WARNING,
-				     "MX %s is an IP address, not a host name (RFC 5321 §5.1): senders look it up as a name and find nothing",
+				     "MX %s is an IP address, not a host name (RFC 5321 section 5.1): senders look it up as a name and find nothing",
 				     h->host);
 			continue;
 		}
 		if (h->cname)
 			findings_add(f, MC_CHK_WARNING,
-				     "MX %s is an alias (CNAME to %s); RFC 2181 §10.3 forbids that and some senders refuse it",
+				     "MX %s is an alias (CNAME to %s); RFC 2181 section 10.3 forbids that and some senders refuse it",
 				     h->host, h->cname);
 		if (h->n_addrs) {
 			usable++;
@@ -273,7 +273,7 @@ static void judge(struct mc_mx_lookup *l)
 	}
 	if (null_among)
 		findings_add(f, MC_CHK_WARNING,
-			     "a null MX (\"0 .\") mixed with other MX records: RFC 7505 §3 allows it only alone");
+			     "a null MX (\"0 .\") mixed with other MX records: RFC 7505 section 3 allows it only alone");
 	if (usable == 0 && unknown == 0)
 		findings_add(f, MC_CHK_CRITICAL,
 			     "no mail exchanger of %s has an address: no mail can reach it",

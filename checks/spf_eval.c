@@ -135,7 +135,7 @@ static enum spf_match eval_mx(struct spf_eval *ev, const struct mc_spf_term *t,
 	/* §4.6.4: more than 10 MX names is a permerror. */
 	if (mx->n_rr > MC_SPF_MAX_MX_NAMES) {
 		m = spf_fail(ev, MC_SPF_PERMERROR,
-			     "MX %s has %zu names, more than %d (RFC 7208 §4.6.4)",
+			     "MX %s has %zu names, more than %d (RFC 7208 section 4.6.4)",
 			     name, mx->n_rr, MC_SPF_MAX_MX_NAMES);
 		goto out;
 	}
@@ -210,7 +210,7 @@ static enum spf_match eval_include(struct spf_eval *ev, const char *name,
 	case MC_SPF_NONE:
 		/* §5.2: an included domain without a record is an error. */
 		return spf_fail(ev, MC_SPF_PERMERROR,
-				"include:%s has no SPF record (RFC 7208 §5.2)",
+				"include:%s has no SPF record (RFC 7208 section 5.2)",
 				name);
 	case MC_SPF_PERMERROR:
 		break;
@@ -343,7 +343,7 @@ static enum spf_match fetch_record(struct spf_eval *ev, const char *domain,
 	}
 	if (n > 1) {
 		m = spf_fail(ev, MC_SPF_PERMERROR,
-			     "%s has %zu SPF records (RFC 7208 §4.5)", domain, n);
+			     "%s has %zu SPF records (RFC 7208 section 4.5)", domain, n);
 		goto out;
 	}
 	spf_trace(ev, depth, domain, "record: %.*s",
@@ -431,7 +431,7 @@ enum mc_spf_result spf_eval_check_host(struct spf_eval *ev,
 		r = spf_eval_check_host(ev, tgt, depth + 1, want_exp);
 		if (r == MC_SPF_NONE) {
 			spf_fail(ev, MC_SPF_PERMERROR,
-				 "redirect=%s has no SPF record (RFC 7208 §6.1)",
+				 "redirect=%s has no SPF record (RFC 7208 section 6.1)",
 				 tgt);
 			r = MC_SPF_PERMERROR;
 		}

@@ -75,7 +75,7 @@ enum spf_match spf_count_lookup(struct spf_eval *ev, int depth,
 		spf_trace(ev, depth, domain, "limit: more than %d DNS lookups",
 			  MC_SPF_MAX_DNS_LOOKUPS);
 		return spf_fail(ev, MC_SPF_PERMERROR,
-				"more than %d DNS-querying terms (RFC 7208 §4.6.4)",
+				"more than %d DNS-querying terms (RFC 7208 section 4.6.4)",
 				MC_SPF_MAX_DNS_LOOKUPS);
 	}
 	return SPF_NO_MATCH;
@@ -90,7 +90,7 @@ enum spf_match spf_count_void(struct spf_eval *ev, int depth,
 		spf_trace(ev, depth, domain, "limit: more than %d void lookups",
 			  MC_SPF_MAX_VOID_LOOKUPS);
 		return spf_fail(ev, MC_SPF_PERMERROR,
-				"more than %d void DNS lookups (RFC 7208 §4.6.4)",
+				"more than %d void DNS lookups (RFC 7208 section 4.6.4)",
 				MC_SPF_MAX_VOID_LOOKUPS);
 	}
 	return SPF_NO_MATCH;

@@ -51,7 +51,7 @@ static int parse_macro(const char *p, size_t n, size_t *i, int exp_text,
 				  "unknown macro letter '%c'", c);
 	if (!exp_text && strchr("crt", m->letter))
 		return mc_err_set(err, -1, MC_COMP_SPF,
-				  "macro %%{%c} is allowed only in explanation text (RFC 7208 §7.2)",
+				  "macro %%{%c} is allowed only in explanation text (RFC 7208 section 7.2)",
 				  c);
 	if (j < n && is_digit(p[j])) {
 		unsigned v = 0;
@@ -64,7 +64,7 @@ static int parse_macro(const char *p, size_t n, size_t *i, int exp_text,
 		/* §7.3: the DIGIT transformer must be nonzero. */
 		if (v == 0)
 			return mc_err_set(err, -1, MC_COMP_SPF,
-					  "macro transformer 0 (RFC 7208 §7.3)");
+					  "macro transformer 0 (RFC 7208 section 7.3)");
 		m->keep = v;
 	}
 	if (j < n && (p[j] == 'r' || p[j] == 'R')) {

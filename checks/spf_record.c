@@ -204,7 +204,7 @@ static int parse_modifier(struct mc_spf_record *rec, const char *p,
 	/* §6: redirect and exp may each appear at most once. */
 	if (*slot)
 		return mc_err_set(err, -1, MC_COMP_SPF,
-				  "%.*s= appears twice (RFC 7208 §6)",
+				  "%.*s= appears twice (RFC 7208 section 6)",
 				  (int)name_len, p);
 	if (spf_domain_spec_check(v, vn, err))
 		return -1;
