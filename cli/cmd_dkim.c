@@ -9,6 +9,7 @@
 
 #include "checks/dkim.h"
 #include "checks/dns.h"
+#include "cli/check_opts.h"
 #include "cli/cli.h"
 
 #define DKIM_FILE_LIMIT (64u * 1024 * 1024)
@@ -98,6 +99,7 @@ int cmd_dkim(const struct mc_cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct mc_dns_opts dopts = {.server = cli->dns_server};
+	struct check_dns_args dargs = {0};
 	struct mc_dkim_result *res = NULL;
 	struct mc_dkim_keyinfo *ki = NULL;
 	struct mc_dkim_dns *kd = NULL;
@@ -105,10 +107,9 @@ int cmd_dkim(const struct mc_cli *cli, int argc, char **argv)
 	struct mc_err err = {0};
 	const char *sub;
 	char *msg = NULL, *end;
-	double now = 0, d;
+	double now = 0;
 	size_t len = 0;
 	int c, rc = MC_EXIT_UNKNOWN;
-	long l;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
@@ -124,20 +125,14 @@ int cmd_dkim(const struct mc_cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			d = strtod(optarg, &end);
-			if (*end || !(d > 0) || d * 1000 > MC_DNS_MAX_TIMEOUT_MS)
-				return cli_fail("dkim: --timeout wants seconds, up to %d",
-						MC_DNS_MAX_TIMEOUT_MS / 1000);
-			dopts.timeout_ms = (int)(d * 1000 + 0.5);
-			if (dopts.timeout_ms < 1)
-				dopts.timeout_ms = 1;
+			if (check_opt_timeout("dkim", optarg, &dargs))
+				return MC_EXIT_UNKNOWN;
+			dopts.timeout_ms = dargs.timeout_ms;
 			break;
 		case 'n':
-			l = strtol(optarg, &end, 10);
-			if (*end || l < 1 || l > MC_DNS_MAX_TRIES)
-				return cli_fail("dkim: --tries wants 1..%d",
-						MC_DNS_MAX_TRIES);
-			dopts.tries = (int)l;
+			if (check_opt_tries("dkim", optarg, &dargs))
+				return MC_EXIT_UNKNOWN;
+			dopts.tries = dargs.tries;
 			break;
 		case 'N':
 			now = strtod(optarg, &end);

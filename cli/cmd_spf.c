@@ -7,6 +7,7 @@
 
 #include "checks/dns.h"
 #include "checks/spf.h"
+#include "cli/check_opts.h"
 #include "cli/cli.h"
 
 static void usage(FILE *out)
@@ -162,33 +163,25 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct mc_dns_opts dopts = {.server = cli->dns_server};
+	struct check_dns_args dargs = {0};
 	struct mc_spf_query q = {0};
 	struct mc_spf_opts sopts = {0};
 	struct mc_spf_outcome *o = NULL;
 	struct mc_dns *dns = NULL;
 	struct mc_err err = {0};
 	int c, rc = MC_EXIT_UNKNOWN;
-	char *end;
-	double d;
-	long l;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			d = strtod(optarg, &end);
-			if (*end || !(d > 0) || d * 1000 > MC_DNS_MAX_TIMEOUT_MS)
-				return cli_fail("spf: --timeout wants seconds, up to %d",
-						MC_DNS_MAX_TIMEOUT_MS / 1000);
-			dopts.timeout_ms = (int)(d * 1000 + 0.5);
-			if (dopts.timeout_ms < 1)
-				dopts.timeout_ms = 1;
+			if (check_opt_timeout("spf", optarg, &dargs))
+				return MC_EXIT_UNKNOWN;
+			dopts.timeout_ms = dargs.timeout_ms;
 			break;
 		case 'n':
-			l = strtol(optarg, &end, 10);
-			if (*end || l < 1 || l > MC_DNS_MAX_TRIES)
-				return cli_fail("spf: --tries wants 1..%d",
-						MC_DNS_MAX_TRIES);
-			dopts.tries = (int)l;
+			if (check_opt_tries("spf", optarg, &dargs))
+				return MC_EXIT_UNKNOWN;
+			dopts.tries = dargs.tries;
 			break;
 		case 'h':
 			usage(stdout);
