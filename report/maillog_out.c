@@ -234,7 +234,8 @@ json_t *maillog_to_json(struct maillog *m)
 		json_t *tr = json_array();
 		char ts[MC_RFC3339_MAX];
 
-		qsort(m->tl, m->ntl, sizeof(*m->tl), cmp_trace);
+		if (m->ntl)   /* qsort(NULL, 0, ...) is undefined */
+			qsort(m->tl, m->ntl, sizeof(*m->tl), cmp_trace);
 		for (size_t i = 0; tr && i < m->ntl; i++) {
 			json_t *o = json_object();
 
@@ -322,7 +323,8 @@ void maillog_print_text(struct maillog *m, FILE *out)
 				m->matches_total - json_array_size(m->matches));
 	}
 	if (m->trace_phase) {
-		qsort(m->tl, m->ntl, sizeof(*m->tl), cmp_trace);
+		if (m->ntl)   /* qsort(NULL, 0, ...) is undefined */
+			qsort(m->tl, m->ntl, sizeof(*m->tl), cmp_trace);
 		fprintf(out, "\nTrace (%zu lines)\n", m->ntl);
 		for (i = 0; i < m->ntl; i++)
 			fprintf(out, "  %s\n", m->tl[i].text);
