@@ -220,6 +220,60 @@ static void judge_arrival(struct probe_job *job)
 	job->state = job->deferred ? PROBE_DEFERRED : PROBE_LOST;
 }
 
+/* The address the destination saw the relay connect from: the client of
+ * the newest hop received over SMTP between MTAs (ESMTP/ESMTPS/SMTP, not
+ * an authenticated submission, not LMTP). */
+static const char *mx_client_ip(const struct hops *h)
+{
+	for (size_t i = hops_count(h); i-- > 0;) {
+		const struct hop *hp = hops_get(h, i);
+		if (hp->r.from_ip[0] && strncasecmp(hp->r.with, "LMTP", 4) != 0 &&
+		    strcasestr(hp->r.with, "SMTP") && !strcasestr(hp->r.with, "SMTPA") &&
+		    !strcasestr(hp->r.with, "SMTPSA"))
+			return hp->r.from_ip;
+	}
+	return NULL;
+}
+
+/* SPF of the relay's address for the envelope sender, then the From
+ * domain's DMARC verdict from that and the DKIM passes (RFC 7489 §6.6.2):
+ * what the destination would conclude about the probe. */
+static void verify_dmarc(struct mc_dns *dns, struct probe_job *job)
+{
+	const char *ip = job->hops ? mx_client_ip(job->hops) : NULL;
+	const char *from_domain = strrchr(job->route->from, '@');
+	const char *pass[8];
+	size_t n_pass = 0;
+	struct mc_err err = {0};
+
+	if (!from_domain)
+		return;
+	from_domain++;
+	if (ip) {
+		struct mc_spf_query q = {.ip = ip, .mailfrom = job->route->from,
+					 .helo = NULL};
+		struct mc_spf_opts so = {0};
+		struct mc_spf_outcome *o = spf_check_host(dns, &q, &so, &err);
+		if (o) {
+			job->spf = o->result;
+			job->spf_done = 1;
+			snprintf(job->spf_ip, sizeof(job->spf_ip), "%s", ip);
+			spf_outcome_free(o);
+		}
+	}
+	for (size_t i = 0; job->dkim && i < job->dkim->n_sigs && n_pass < 8; i++)
+		if (job->dkim->sigs[i].status == MC_DKIM_PASS)
+			pass[n_pass++] = job->dkim->sigs[i].domain;
+	job->dmarc = dmarc_lookup(dns, NULL, from_domain, mc_now_mono() + 10, &err);
+	if (!job->dmarc)
+		return;
+	job->dmarc_j.verdict = dmarc_verdict(job->dmarc,
+					     job->spf_done ? job->spf : MC_SPF_NONE,
+					     from_domain, pass, n_pass,
+					     &job->dmarc_j);
+	job->dmarc_done = 1;
+}
+
 /* Verifies the DKIM signatures of every found probe whose route names a
  * dkim_selector, all key lookups on one c-ares channel. A missing, failed
  * or unverifiable signature with that selector makes a delivered probe
@@ -255,6 +309,7 @@ static void verify_dkim(struct probe_job *jobs, size_t n,
 			continue;
 		job->dkim_sig = dkim_result_find(job->dkim, NULL,
 						 job->route->dkim_selector);
+		verify_dmarc(dns, job);
 	}
 	dns_free(dns);
 	dkim_dns_free(kd);
@@ -263,6 +318,17 @@ static void verify_dkim(struct probe_job *jobs, size_t n,
 static void judge_dkim(struct probe_job *job)
 {
 	const struct mc_dkim_sig_result *s = job->dkim_sig;
+
+	if (job->dmarc_done && job->dmarc_j.verdict == MC_DMARC_FAIL) {
+		if (job->severity < MC_SEV_WARNING)
+			job->severity = MC_SEV_WARNING;
+		if (!job->err.code)
+			mc_err_set(&job->err, -1, MC_COMP_DMARC,
+				   "DMARC fails for %s (SPF %s, DKIM %s)",
+				   strrchr(job->route->from, '@') + 1,
+				   job->spf_done ? spf_result_name(job->spf) : "not checked",
+				   job->dmarc_j.dkim_aligned ? "aligned" : "not aligned");
+	}
 
 	if (!job->route->dkim_selector || !job->arrival.found)
 		return;
@@ -488,6 +554,20 @@ static json_t *dkim_json(const struct probe_job *job)
 			 "weak", s->weak, "key_bits", (int)s->key_bits);
 }
 
+static json_t *auth_json(const struct probe_job *job)
+{
+	if (!job->dmarc_done && !job->spf_done)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:b, s:b}",
+		"spf", job->spf_done ? json_string(spf_result_name(job->spf)) : json_null(),
+		"spf_ip", job->spf_done ? json_string(job->spf_ip) : json_null(),
+		"dmarc", job->dmarc_done
+				 ? json_string(dmarc_verdict_name(job->dmarc_j.verdict))
+				 : json_null(),
+		"spf_aligned", job->dmarc_j.spf_aligned,
+		"dkim_aligned", job->dmarc_j.dkim_aligned);
+}
+
 static json_t *smtp_json(const struct probe_job *job)
 {
 	const struct mc_probe_result *s = &job->smtp;
@@ -581,6 +661,7 @@ json_t *probe_job_json(const struct probe_job *job)
 				"detail", job->events[i].detail));
 		}
 		json_object_set_new(o, "events", evs);
+		json_object_set_new(o, "auth", auth_json(job));
 		json_object_set_new(o, "greylist_delay_seconds",
 				    isnan(job->greylist_delay)
 					    ? json_null()
@@ -598,5 +679,7 @@ void probe_job_clear(struct probe_job *job)
 	job->dsn = NULL;
 	dkim_result_free(job->dkim);
 	job->dkim = NULL;
+	dmarc_result_free(job->dmarc);
+	job->dmarc = NULL;
 	job->dkim_sig = NULL;
 }

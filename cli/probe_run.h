@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "checks/dkim.h"
+#include "checks/dmarc.h"
+#include "checks/spf.h"
 #include "checks/dns.h"
 #include "config/config.h"
 #include "probe/probe.h"
@@ -53,6 +55,15 @@ struct probe_job {
 						  the route has dkim_selector */
 	const struct mc_dkim_sig_result *dkim_sig; /* its signature with that
 						      selector, or NULL */
+	/* SPF of the relay's address at the destination MX for the envelope
+	 * sender, and the DMARC verdict of the From domain (routes with a
+	 * dkim_selector only). */
+	char spf_ip[64];
+	enum mc_spf_result spf;
+	int spf_done;
+	struct mc_dmarc_result *dmarc;
+	struct mc_dmarc_judgement dmarc_j;
+	int dmarc_done;
 	int deferred;                          /* a delay DSN or 4xx was seen */
 	int greylisted;
 	double greylist_delay;                 /* seconds, NAN if unknown */
