@@ -23,10 +23,12 @@ grep -q '^mailcanary_probes_total{route="loop",state="delivered"} 1$' "$TMP/stat
 	fail "probes_total counter missing"
 
 # Another run holds the lock: this one waits briefly, then skips.
-python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(15)' \
-	"$TMP/state/run.lock" &
+python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2],"w").close(); time.sleep(20)' \
+	"$TMP/state/run.lock" "$TMP/locked" &
 holder=$!
-sleep 1
+i=0
+while [ ! -f "$TMP/locked" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -f "$TMP/locked" ] || fail "the lock holder did not start"
 mc -c "$conf" run --wait 5
 kill $holder 2>/dev/null || :
 expect_rc 0
