@@ -135,6 +135,8 @@ static void chart_states(FILE *out, const struct report_breakdown *b)
 		if (b->b[i].c.final > max)
 			max = b->b[i].c.final;
 	bw = plot_w / (double)b->n;
+	if (bw > 70)
+		bw = 70;
 	fprintf(out, "<div class=\"chart\"><svg id=\"chart-states\" viewBox=\"0 0 %.0f %.0f\" "
 		"role=\"img\" aria-label=\"delivery states per day\">\n", W, H);
 	fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>\n",
