@@ -241,15 +241,6 @@ static int breakdown_add(struct report_breakdown *b, const char *key,
 	return 0;
 }
 
-/* The bucket's delivery dist: recomputed from the probes with the key. */
-struct key_arg {
-	int which;
-	const char *key;
-	const struct report_route_cfg *routes;
-	size_t n_routes;
-	const struct report *r;
-};
-
 static const char *route_domain(const struct report *r, const char *route)
 {
 	for (size_t i = 0; i < r->n_routes; i++)
@@ -270,14 +261,20 @@ static const char *key_pick(const struct keys *k, int which)
 	}
 }
 
+/* A bucket's delivery dist: from the probes with its key (keys[i] are
+ * probe i's). */
+struct key_arg {
+	int which;
+	const char *key;
+	const struct store_report_probe *base;
+	const struct keys *keys;
+};
+
 static int has_key(const struct store_report_probe *p, const void *arg)
 {
 	const struct key_arg *a = arg;
-	struct keys k;
-	const char *got;
+	const char *got = key_pick(&a->keys[p - a->base], a->which);
 
-	keys_of(p, route_domain(a->r, p->route), &k);
-	got = key_pick(&k, a->which);
 	return got && strcmp(got, a->key) == 0;
 }
 
@@ -286,32 +283,42 @@ static int breakdowns_fill(struct report *r)
 	struct report_breakdown *bd[] = {&r->by_date, &r->by_day_of_month,
 					 &r->by_weekday, &r->by_hour,
 					 &r->by_domain, &r->by_code};
+	struct keys *keys;
+	int rc = -1;
 
+	if (!r->n_probes)
+		return 0;
+	if (!(keys = calloc(r->n_probes, sizeof(*keys))))
+		return -1;
 	for (size_t i = 0; i < r->n_probes; i++) {
 		const struct store_report_probe *p = &r->probes[i];
-		struct keys k;
 
-		keys_of(p, route_domain(r, p->route), &k);
+		keys_of(p, route_domain(r, p->route), &keys[i]);
 		for (int w = 0; w < 6; w++) {
-			const char *key = key_pick(&k, w);
+			const char *key = key_pick(&keys[i], w);
 
 			if (key && breakdown_add(bd[w], key,
-						 w == 2 ? k.wday_order : 0, p))
-				return -1;
+						 w == 2 ? keys[i].wday_order : 0,
+						 p))
+				goto out;
 		}
 	}
 	for (int w = 0; w < 6; w++) {
-		qsort(bd[w]->b, bd[w]->n, sizeof(*bd[w]->b), bucket_cmp);
+		if (bd[w]->n)
+			qsort(bd[w]->b, bd[w]->n, sizeof(*bd[w]->b), bucket_cmp);
 		for (size_t i = 0; i < bd[w]->n; i++) {
 			struct key_arg a = {.which = w, .key = bd[w]->b[i].key,
-					    .r = r};
+					    .base = r->probes, .keys = keys};
 
 			if (dist_where(r->probes, r->n_probes, has_key, &a, 0,
 				       &bd[w]->b[i].delivery))
-				return -1;
+				goto out;
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	free(keys);
+	return rc;
 }
 
 /* ---- incidents ---- */
