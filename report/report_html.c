@@ -44,13 +44,13 @@ static const char css[] =
 	"td.l,th.l{text-align:left}td.err{white-space:normal;text-align:left;"
 	"min-width:16em}"
 	".muted{color:#757575}svg{width:100%;height:auto;max-width:900px;"
-	"display:block}svg text{font:11px sans-serif;fill:#424242}"
+	"display:block}svg text{font:14px sans-serif;fill:#424242}"
 	".legend span{display:inline-block;margin-right:1em;white-space:nowrap}"
 	".legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;"
 	"vertical-align:middle}"
 	".ok{color:#2e7d32}.bad{color:#c62828}"
 	"@media (max-width:600px){body{padding:.5em;font-size:13px}"
-	"th,td{padding:.2em .35em}}"
+	"th,td{padding:.2em .35em}.chart{overflow-x:auto}svg{min-width:640px}}"
 	"@media print{body{max-width:none;padding:0;font-size:10pt;color:#000}"
 	".scroll{overflow:visible}table,svg,.chart{page-break-inside:avoid;"
 	"break-inside:avoid}h2{page-break-after:avoid;break-after:avoid}"
@@ -174,7 +174,7 @@ static void chart_states(FILE *out, const struct report_breakdown *b)
 /* Horizontal bars: delivery time p95 of each route. */
 static void chart_p95(FILE *out, const struct report *r)
 {
-	const double W = 900, left = 160, row = 26, top = 6;
+	const double W = 900, left = 180, row = 30, top = 6;
 	double H = top * 2 + row * (double)(r->n_routes ? r->n_routes : 1);
 	double plot_w = W - left - 90, max = 0;
 
