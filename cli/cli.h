@@ -48,5 +48,6 @@ int cmd_dnsbl(const struct mc_cli *cli, int argc, char **argv);
 int cmd_check(const struct mc_cli *cli, int argc, char **argv);
 int cmd_alert(const struct mc_cli *cli, int argc, char **argv);
 int cmd_logs(const struct mc_cli *cli, int argc, char **argv);
+int cmd_report(const struct mc_cli *cli, int argc, char **argv);
 
 #endif

@@ -255,6 +255,49 @@ int store_alert_list(struct mc_store *st, struct store_alert **out,
 void store_alert_clear(struct store_alert *a);
 void store_alerts_free(struct store_alert *a, size_t n);
 
+/* ---- history for reports (store_report.c) ---- */
+
+/* A probe as `report` reads it. Strings are new (freed with
+ * store_report_probes_free()); unknown values as in struct store_probe
+ * (severity -1 when not judged yet). */
+struct store_report_probe {
+	char *id;
+	char *route;
+	double sent_at;
+	double found_at;           /* NAN */
+	enum mc_probe_state state;
+	int final;                 /* 0: outstanding */
+	int severity;              /* -1: unknown */
+	double total_seconds;      /* NAN */
+	int smtp_code;             /* 0: unknown */
+	char *smtp_enhanced;
+	char *dsn_status;
+	char *error_message;
+	int greylisted;
+	double greylist_delay;     /* NAN */
+};
+
+/* Every probe sent in [since, until), oldest first (ties by id). Sets
+ * *out to a new array (NULL when 0). */
+int store_report_probes(struct mc_store *st, double since, double until,
+			struct store_report_probe **out, size_t *n,
+			struct mc_err *err);
+void store_report_probes_free(struct store_report_probe *p, size_t n);
+
+/* One hop delay of a probe sent in [since, until). */
+struct store_report_hop {
+	char *route;               /* new */
+	int n;                     /* hop index, 1 = oldest */
+	double delay;              /* seconds, known */
+};
+
+/* Every hop with a known delay of the probes sent in [since, until), by
+ * route and hop index. Sets *out to a new array (NULL when 0). */
+int store_report_hops(struct mc_store *st, double since, double until,
+		      struct store_report_hop **out, size_t *n,
+		      struct mc_err *err);
+void store_report_hops_free(struct store_report_hop *h, size_t n);
+
 /* ---- run bookkeeping and retention ---- */
 
 /* Records / reads when the last `run` tick finished. store_last_run()
