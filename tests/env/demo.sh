@@ -2,8 +2,8 @@
 # make demo: start the loopback mail world (two Postfix instances, Dovecot
 # and postgrey, all on 127.0.N.x under a temporary directory), send real
 # probes through it, show what mailcanary reports — deliveries, a junk
-# filing, greylisting, a bounce — then one scheduler tick, the status and
-# the metrics. Everything is stopped at the end; nothing outside the
+# filing, greylisting, a bounce — then one scheduler tick, the status, a
+# report and the metrics. Everything is stopped at the end; nothing outside the
 # temporary directory is touched.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,6 +71,12 @@ step "one scheduler tick (what the systemd timer runs), then the status" \
 	"mailcanary -c $conf run; mailcanary -c $conf status"
 "$mc" -c "$conf" run || :
 "$mc" -c "$conf" status || :
+
+step "a report of the day from the stored history (first lines; also --format json|html)" \
+	"mailcanary -c $conf report --period day | head -13"
+"$mc" -c "$conf" report --period day | head -13 || :
+"$mc" -c "$conf" report --period day --format html -o "$dir/report.html" &&
+	echo "(the HTML page: $dir/report.html — self-contained, charts inline)"
 
 step "the Prometheus metrics it wrote (excerpt)" \
 	"grep 'route=\"loop\"' $dir/state/mailcanary.prom"
