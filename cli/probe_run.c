@@ -274,12 +274,13 @@ static void verify_dmarc(struct mc_dns *dns, struct probe_job *job)
 	job->dmarc_done = 1;
 }
 
-/* Verifies the DKIM signatures of every found probe whose route names a
- * dkim_selector, all key lookups on one c-ares channel. A missing, failed
- * or unverifiable signature with that selector makes a delivered probe
- * WARNING (component dkim): it arrived, but mail like it fails DKIM (and
- * so, likely, DMARC). */
-static void verify_dkim(struct probe_job *jobs, size_t n,
+/* Judges every found probe whose route names a dkim_selector as its
+ * receiver would: DKIM signatures (all key lookups on one c-ares channel),
+ * SPF and DMARC (verify_dmarc). A missing, failed or unverifiable
+ * signature with that selector, or a DMARC fail, makes a delivered probe
+ * WARNING (component dkim or dmarc, judge_auth): it arrived, but mail like
+ * it may be refused or filed as spam elsewhere. */
+static void verify_auth(struct probe_job *jobs, size_t n,
 			const struct probe_run_opts *o)
 {
 	struct mc_err err = {0};
@@ -315,7 +316,7 @@ static void verify_dkim(struct probe_job *jobs, size_t n,
 	dkim_dns_free(kd);
 }
 
-static void judge_dkim(struct probe_job *job)
+static void judge_auth(struct probe_job *job)
 {
 	const struct mc_dkim_sig_result *s = job->dkim_sig;
 
@@ -461,14 +462,14 @@ void probe_run(struct probe_job *jobs, size_t n, const struct probe_run_opts *o)
 							     : PROBE_DEFERRED;
 	}
 	free(pending);
-	verify_dkim(jobs, n, o);
+	verify_auth(jobs, n, o);
 
 	for (size_t i = 0; i < n; i++) {
 		struct probe_job *job = &jobs[i];
 		double secs = isnan(job->total_seconds) ? 0 : job->total_seconds;
 		job->severity = probe_state_severity(job->state, secs,
 						     job->route->warn);
-		judge_dkim(job);
+		judge_auth(job);
 	}
 }
 
