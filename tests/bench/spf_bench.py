@@ -84,6 +84,11 @@ def mc_result(out):
 def first_result(out):
     for line in out.splitlines():
         w = line.strip().lower()
+        if w == "(invalid)":
+            # libspf2 prints this when a record does not compile (its
+            # SPF_RESULT_INVALID, with "Failed to compile SPF record"):
+            # RFC 7208 calls that permerror
+            return "permerror"
         if w in RESULTS:
             return w
     return None
