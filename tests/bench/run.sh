@@ -143,3 +143,5 @@ PY
 echo
 echo "== bounce parsing (mailcanary dsn over tests/data/bounces)"
 (cd "$here/../.." && sh tests/bench/dsn.sh "$mc")
+(cd "$here/../.." && sh tests/bench/dns.sh "$mc")
+(cd "$here/../.." && sh tests/bench/tick.sh "$mc")
