@@ -16,12 +16,22 @@ struct dns_socket {
 	short events;
 };
 
+/* Queries on the wire at once. More are queued and sent as answers come
+ * in: a burst of a thousand UDP queries (100 IPs x 10 blocklists)
+ * overflowed a real rbldnsd's receive buffer, and every dropped query
+ * then cost a full timeout. */
+#define DNS_MAX_IN_FLIGHT 100
+
 struct mc_dns {
 	ares_channel channel;
 	int lib_init;
 	int destroying;               /* dns_free(): drop callbacks */
-	size_t pending;
+	int holding;                  /* dns_cancel()/launching: do not send
+				       * queued queries from callbacks */
+	size_t pending;               /* in flight + queued */
+	size_t in_flight;
 	size_t started;
+	struct dns_req *wait_head, *wait_tail;
 	struct dns_socket socks[MC_DNS_MAX_SOCKETS];
 	size_t n_socks;
 };
@@ -31,6 +41,9 @@ struct dns_req {
 	struct mc_dns_result *res;
 	mc_dns_cb cb;
 	void *arg;
+	char *name;                   /* while queued */
+	int type;
+	struct dns_req *next;         /* the wait queue */
 };
 
 static void sock_state(void *data, ares_socket_t fd, int readable,
@@ -125,11 +138,23 @@ fail:
 	return NULL;
 }
 
+static void req_free(struct dns_req *req)
+{
+	dns_result_free(req->res);
+	free(req->name);
+	free(req);
+}
+
 void dns_free(struct mc_dns *dns)
 {
 	if (!dns)
 		return;
 	dns->destroying = 1;
+	while (dns->wait_head) {
+		struct dns_req *req = dns->wait_head;
+		dns->wait_head = req->next;
+		req_free(req);
+	}
 	if (dns->channel)
 		ares_destroy(dns->channel);
 	if (dns->lib_init)
@@ -138,20 +163,51 @@ void dns_free(struct mc_dns *dns)
 }
 
 static void on_answer(void *arg, int status, int timeouts,
+		      unsigned char *abuf, int alen);
+
+/* Sends queued queries while there is room on the wire. A loop, not
+ * recursion: c-ares may answer (fail) inside ares_query(). */
+static void launch_waiting(struct mc_dns *dns)
+{
+	if (dns->holding)
+		return;
+	dns->holding = 1;
+	while (dns->wait_head && dns->in_flight < DNS_MAX_IN_FLIGHT &&
+	       !dns->destroying) {
+		struct dns_req *req = dns->wait_head;
+		char *name = req->name;
+
+		dns->wait_head = req->next;
+		if (!dns->wait_head)
+			dns->wait_tail = NULL;
+		req->next = NULL;
+		req->name = NULL;
+		dns->in_flight++;
+		ares_query(dns->channel, name, 1 /* C_IN */, req->type,
+			   on_answer, req);
+		free(name);
+	}
+	dns->holding = 0;
+}
+
+static void on_answer(void *arg, int status, int timeouts,
 		      unsigned char *abuf, int alen)
 {
 	struct dns_req *req = arg;
 	struct mc_dns *dns = req->dns;
 
+	(void)timeouts;
 	dns->pending--;
+	dns->in_flight--;
 	if (dns->destroying) {
-		dns_result_free(req->res);
-		free(req);
+		req_free(req);
 		return;
 	}
 	dns_answer_convert(req->res, status, abuf, alen);
 	req->cb(req->arg, req->res);
-	free(req);
+	req->res = NULL;          /* the callback owns it */
+	req_free(req);
+	launch_waiting(dns);
 }
 
 int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
@@ -162,17 +218,24 @@ int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 	if (!req)
 		return -1;
 	req->res = dns_result_new(name, type);
-	if (!req->res) {
-		free(req);
+	req->name = strdup(name);
+	if (!req->res || !req->name) {
+		req_free(req);
 		return -1;
 	}
 	req->dns = dns;
 	req->cb = cb;
 	req->arg = arg;
+	req->type = (int)type;
 	/* Counted first: c-ares may call back before returning. */
 	dns->pending++;
 	dns->started++;
-	ares_query(dns->channel, name, 1 /* C_IN */, (int)type, on_answer, req);
+	if (dns->wait_tail)
+		dns->wait_tail->next = req;
+	else
+		dns->wait_head = req;
+	dns->wait_tail = req;
+	launch_waiting(dns);
 	return 0;
 }
 
@@ -268,6 +331,22 @@ int dns_run(struct mc_dns *dns, double deadline, const int *stop,
 
 void dns_cancel(struct mc_dns *dns)
 {
-	if (dns->pending)
+	struct dns_req *queued = dns->wait_head;
+
+	/* Queued queries are cancelled too, and none is sent meanwhile. */
+	dns->wait_head = dns->wait_tail = NULL;
+	dns->holding = 1;
+	if (dns->in_flight)
 		ares_cancel(dns->channel);
+	while (queued) {
+		struct dns_req *req = queued;
+		queued = req->next;
+		dns->pending--;
+		dns_answer_convert(req->res, ARES_ECANCELLED, NULL, 0);
+		req->cb(req->arg, req->res);
+		req->res = NULL;
+		req_free(req);
+	}
+	dns->holding = 0;
+	launch_waiting(dns);    /* queries the callbacks started anew */
 }

@@ -505,6 +505,58 @@ static void test_live_concurrent(void **state)
 	fake_stop(f);
 }
 
+/* 250 queries at once: at most 100 go on the wire, the rest wait their
+ * turn, and every one is answered (a burst used to overflow rbldnsd). */
+static struct got many;
+
+static void on_many(void *arg, struct mc_dns_result *res)
+{
+	int *ok = arg;
+
+	*ok += res->status == MC_DNS_OK;
+	dns_result_free(res);
+	many.calls++;
+}
+
+static void test_live_many_queued(void **state)
+{
+	struct fake *f = fake_start();
+	struct mc_dns *dns = fake_dns(f, 3000, 2);
+	struct mc_err err = {0};
+	struct got g = {0};
+	int ok = 0;
+
+	(void)state;
+	many.calls = 0;
+	for (int i = 0; i < 250; i++)
+		assert_int_equal(dns_query(dns, "ok.test", MC_DNS_A, on_many, &ok), 0);
+	assert_int_equal(dns_pending(dns), 250);
+	assert_int_equal(dns_query_count(dns), 250);
+	assert_int_equal(dns_run(dns, soon(), NULL, &err), 0);
+	assert_int_equal(many.calls, 250);
+	assert_int_equal(ok, 250);
+	assert_int_equal(dns_pending(dns), 0);
+
+	/* Cancelling ends queued queries as well as those on the wire. */
+	for (int i = 0; i < 150; i++)
+		assert_int_equal(dns_query(dns, "drop.test", MC_DNS_A, on_res, &g), 0);
+	assert_int_equal(dns_pending(dns), 150);
+	dns_cancel(dns);
+	assert_int_equal(dns_pending(dns), 0);
+	assert_int_equal(g.calls, 150);
+	assert_int_equal(g.res[0]->status, MC_DNS_TIMEOUT);
+	assert_int_equal(g.res[63]->status, MC_DNS_TIMEOUT);
+	got_free(&g);
+
+	/* dns_free with queries queued: no callback, no leak. */
+	memset(&g, 0, sizeof(g));
+	for (int i = 0; i < 150; i++)
+		assert_int_equal(dns_query(dns, "drop.test", MC_DNS_A, on_res, &g), 0);
+	dns_free(dns);
+	assert_int_equal(g.calls, 0);
+	fake_stop(f);
+}
+
 static void test_live_timeout_cancel(void **state)
 {
 	struct fake *f = fake_start();
@@ -618,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_new_errors),
 		cmocka_unit_test(test_live_answers),
 		cmocka_unit_test(test_live_concurrent),
+		cmocka_unit_test(test_live_many_queued),
 		cmocka_unit_test(test_live_timeout_cancel),
 		cmocka_unit_test(test_live_caller_loop),
 		cmocka_unit_test(test_live_bad_name),
