@@ -528,3 +528,36 @@ out:
 	free(key);
 	return rc;
 }
+
+int hooks_retry_pending(struct mc_store *st, const struct mc_alert *a,
+			enum alert_subject kind, const char *subject,
+			double now, struct mc_err *err)
+{
+	struct store_alert cur = {0};
+	struct mc_err derr = {0};
+	char *key = alert_key(kind, subject, a->name);
+	int rc = -1, found;
+
+	if (!key)
+		return mc_err_set(err, -1, MC_COMP_INTERNAL, "alert: out of memory");
+	found = store_alert_get(st, key, &cur, err);
+	if (found < 0)
+		goto out;
+	rc = 0;
+	if (found == 0 || !cur.pending_delivery)
+		goto out;
+	if (hooks_deliver(a, cur.pending_delivery, now, &derr) == 0) {
+		alert_delivered(&cur, now);
+	} else {
+		fprintf(stderr, "mailcanary: %s; kept for the next run\n", derr.msg);
+		alert_delivery_failed(&cur, derr.msg);
+		*err = derr;
+		rc = 1;
+	}
+	if (store_alert_put(st, &cur, rc == 1 ? &derr : err) < 0)
+		rc = -1;
+out:
+	store_alert_clear(&cur);
+	free(key);
+	return rc;
+}

@@ -37,4 +37,13 @@ int hooks_process(struct mc_store *st, const struct mc_alert *a,
 		  const struct alert_result *res, double now,
 		  struct mc_err *err);
 
+/* For a subject with no new result this tick: delivers its alert's
+ * pending notification, if an earlier tick could not (never steps the
+ * state machine: `failures` counts results, not ticks). Returns 0
+ * (nothing pending, or delivered), 1 (failed again, kept, err says why)
+ * or -1 (store error). */
+int hooks_retry_pending(struct mc_store *st, const struct mc_alert *a,
+			enum alert_subject kind, const char *subject,
+			double now, struct mc_err *err);
+
 #endif

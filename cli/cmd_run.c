@@ -175,6 +175,28 @@ static const char *blame(const struct probe_job *job)
 	}
 }
 
+/* Retries, for every route with no new result this tick, a notification
+ * an earlier tick could not deliver. */
+static void retry_route_alerts(struct mc_store *st, const struct mc_config *cfg,
+			       const struct probe_job *jobs, size_t n, double now)
+{
+	for (size_t r = 0; r < cfg->n_routes; r++) {
+		const struct mc_route *route = &cfg->routes[r];
+		int judged = 0;
+
+		for (size_t i = 0; i < n; i++)
+			judged |= jobs[i].route == route && !jobs[i].unreachable &&
+				  jobs[i].id[0] && jobs[i].state != PROBE_PENDING;
+		for (size_t a = 0; !judged && a < route->n_alerts; a++) {
+			struct mc_err err = {0};
+			if (hooks_retry_pending(st, route->alerts[a], ALERT_ROUTE,
+						route->name, now, &err) < 0)
+				fprintf(stderr, "mailcanary: run: alert \"%s\": %s\n",
+					route->alerts[a]->name, err.msg);
+		}
+	}
+}
+
 /* Feeds each route's newest result of this tick to its [alert] sections.
  * Routes with nothing new this tick are left as they are (a result is
  * counted once, so `failures` counts probes, not ticks). */
@@ -279,8 +301,17 @@ static int run_checks(const struct mc_cli *cli, const struct mc_config *cfg,
 		for (size_t j = 0; j < n_cs; j++)
 			if (strcmp(cs[j].check, k->name) == 0)
 				is_due = now - cs[j].at >= k->interval - DUE_SLACK;
-		if (!is_due)
+		if (!is_due) {
+			for (size_t a = 0; a < k->n_alerts; a++) {
+				const struct mc_alert *al = config_alert(cfg, k->alerts[a]);
+				struct mc_err aerr = {0};
+				if (al && hooks_retry_pending(st, al, ALERT_CHECK, k->name,
+							      now, &aerr) < 0)
+					fprintf(stderr, "mailcanary: run: alert \"%s\": %s\n",
+						al->name, aerr.msg);
+			}
 			continue;
+		}
 		due[n] = k;
 		specs[n++] = (struct mc_check_spec){
 			.name = k->name, .domain = k->domain,
@@ -454,6 +485,7 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 		save_job(st, &jobs[i], now);
 
 	evaluate_alerts(st, jobs, n, now);
+	retry_route_alerts(st, cfg, jobs, n, now);
 	run_checks(cli, cfg, st, now);
 
 	long long pruned = 0;

@@ -1,10 +1,12 @@
 # Alerts from the run tick: a route whose probes bounce fires its exec hook
-# once (event JSON on stdin, MAILCANARY_* in the environment), a second bad
-# result inside `repeat` does not page again, and the first good result
-# resolves it.
+# (event JSON on stdin, MAILCANARY_* in the environment); when the hook
+# fails, the notification is kept and delivered by the next tick even with
+# no new result; a second bad result inside `repeat` does not page again,
+# and the first good result resolves it.
 . "$(dirname "$0")/lib.sh"
 cat >"$TMP/hook" <<HOOK
 #!/bin/sh
+[ -f "$TMP/hook-down" ] && exit 1
 n=\$(ls "$TMP"/event.* 2>/dev/null | wc -l)
 cat >"$TMP/event.\$n"
 echo "\$MAILCANARY_STATUS \$MAILCANARY_ROUTE \$MAILCANARY_STATE \$MAILCANARY_COMPONENT" >"$TMP/env.\$n"
@@ -27,9 +29,14 @@ PY
 due() { sqlite3 "$TMP/state/mailcanary.db" "update route_state set last_sent_at = 0"; }
 
 make_conf nobody@dest.test
+touch "$TMP/hook-down"
 mc -c "$TMP/alert.conf" run --wait 30
 expect_rc 2
-[ -f "$TMP/event.0" ] || fail "the hook was not run"
+[ ! -f "$TMP/event.0" ] || fail "the hook was down but wrote an event"
+grep -q "kept for the next run" "$TMP/err" || fail "the failed delivery was not logged"
+rm -f "$TMP/hook-down"
+mc -c "$TMP/alert.conf" run --wait 30        # nothing due: only the retry
+[ -f "$TMP/event.0" ] || fail "the kept notification was not delivered by the next tick"
 python3 - "$TMP/event.0" <<'PY' || fail "bad firing event"
 import json, sys
 e = json.load(open(sys.argv[1]))
