@@ -184,7 +184,17 @@ static void print_text(struct mc_check_report **reps, size_t n, int worst)
 	else
 		printf("%zu critical, %zu warning, %zu unknown", c.n[2], c.n[1],
 		       c.n[3]);
-	printf(" | dns_lookups=%zu dnsbl_listed=%zu problems=%zu",
+	printf("\n");
+	for (size_t i = 0; i < n; i++) {
+		print_report(reps[i]);
+		if (reps[i]->severity != MC_CHK_OK) {
+			printf("problems:\n");
+			check_report_problems(reps[i], print_problem, NULL);
+		}
+	}
+	/* DESIGN.md: the text ends with the perfdata, after '|' (Nagios
+	 * long-output form), as probe's does. */
+	printf("| dns_lookups=%zu dnsbl_listed=%zu problems=%zu",
 	       n ? reps[0]->dns_queries : 0, listed, c.n[1] + c.n[2] + c.n[3]);
 	for (size_t i = 0; i < n; i++) {
 		const char *label = reps[i]->name ? reps[i]->name :
@@ -198,13 +208,6 @@ static void print_text(struct mc_check_report **reps, size_t n, int worst)
 			       reps[i]->spf.dns_lookups, MC_SPF_MAX_DNS_LOOKUPS);
 	}
 	printf(" seconds=%.3fs\n", n ? reps[0]->seconds : 0.0);
-	for (size_t i = 0; i < n; i++) {
-		print_report(reps[i]);
-		if (reps[i]->severity != MC_CHK_OK) {
-			printf("problems:\n");
-			check_report_problems(reps[i], print_problem, NULL);
-		}
-	}
 }
 
 #define MAX_ARGS 64

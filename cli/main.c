@@ -72,8 +72,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad usage, bad config,\n"
-		"cannot tell). Text output of probe ends with Nagios perfdata; check carries\n"
-		"it on its status line.\n");
+		"cannot tell). Text output of probe and check ends with Nagios perfdata.\n");
 }
 
 int main(int argc, char **argv)
