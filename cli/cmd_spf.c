@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks/checkutil.h"
 #include "checks/dns.h"
 #include "checks/spf.h"
 #include "cli/check_opts.h"
@@ -46,30 +47,6 @@ static int exit_code(enum mc_spf_result r)
 	return MC_EXIT_UNKNOWN;
 }
 
-/* DNS data may hold any byte; show control and non-ASCII bytes as \xNN
- * so that terminals and JSON (which must be UTF-8) get plain text.
- * Returns a new string, or NULL when out of memory. */
-static char *visible(const char *s)
-{
-	size_t n = strlen(s), j = 0;
-	char *out = malloc(4 * n + 1);
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f) {
-			snprintf(out + j, 5, "\\x%02x", c);
-			j += 4;
-		} else {
-			out[j++] = (char)c;
-		}
-	}
-	out[j] = '\0';
-	return out;
-}
-
 static json_t *jstr(const char *s)
 {
 	char *v;
@@ -77,7 +54,7 @@ static json_t *jstr(const char *s)
 
 	if (!s)
 		return json_null();
-	v = visible(s);
+	v = check_visible(s);
 	j = v ? json_string(v) : NULL;
 	free(v);
 	return j;
@@ -125,7 +102,7 @@ static json_t *outcome_json(const struct mc_spf_outcome *o, const char *ip,
 
 static void print_line(const char *label, const char *s)
 {
-	char *v = visible(s);
+	char *v = check_visible(s);
 
 	printf("%s%s\n", label, v ? v : "?");
 	free(v);
