@@ -491,37 +491,71 @@ out:
 	return rc;
 }
 
+/* Delivers a->pending_delivery and appends the outcome to ev[*n_ev]:
+ * 0 delivered, 1 failed (kept pending; *err says why). */
+static int deliver_pending(const struct mc_alert *a, struct store_alert *cur,
+			   double now, struct store_alert_event *ev,
+			   size_t *n_ev, struct mc_err *err)
+{
+	struct mc_err derr = {0};
+
+	if (hooks_deliver(a, cur->pending_delivery, now, &derr) == 0) {
+		alert_delivered(cur, now);
+		ev[(*n_ev)++] = (struct store_alert_event){
+			.at = now, .kind = STORE_AEV_DELIVERED, .severity = -1,
+			.detail = config_alert_type_name(a->type)};
+		return 0;
+	}
+	fprintf(stderr, "mailcanary: %s; kept for the next run\n", derr.msg);
+	alert_delivery_failed(cur, derr.msg);
+	*err = derr;
+	ev[(*n_ev)++] = (struct store_alert_event){
+		.at = now, .kind = STORE_AEV_DELIVERY_FAILED, .severity = -1,
+		.detail = cur->last_error};
+	return 1;
+}
+
+/* The history entry of a notification alert_next() made due. */
+static struct store_alert_event transition(int notify,
+					   const struct store_alert *prev,
+					   const struct alert_result *res,
+					   double now)
+{
+	enum store_alert_event_kind k = STORE_AEV_RESOLVED;
+
+	if (notify == ALERT_NOTIFY_FIRING)
+		k = prev->status == STORE_ALERT_FIRING ? STORE_AEV_REPEAT
+						       : STORE_AEV_FIRING;
+	return (struct store_alert_event){.at = now, .kind = k,
+					  .severity = res->severity,
+					  .detail = res->summary};
+}
+
 int hooks_process(struct mc_store *st, const struct mc_alert *a,
 		  const struct alert_result *res, double now,
 		  struct mc_err *err)
 {
 	struct store_alert prev = {0}, next = {0};
+	struct store_alert_event ev[2];
+	size_t n_ev = 0;
 	struct mc_err derr = {0};
 	char *key = alert_key(res->kind, res->subject, a->name);
-	int rc = -1;
+	int rc = -1, notify;
 
 	if (!key)
 		return mc_err_set(err, -1, MC_COMP_INTERNAL, "alert: out of memory");
 	if (store_alert_get(st, key, &prev, err) < 0 ||
-	    alert_next(a, res, &prev, now, &next, err) < 0)
+	    (notify = alert_next(a, res, &prev, now, &next, err)) < 0)
 		goto out;
+	if (notify != ALERT_NOTIFY_NONE)
+		ev[n_ev++] = transition(notify, &prev, res, now);
 	rc = 0;
-	if (next.pending_delivery) {
-		if (hooks_deliver(a, next.pending_delivery, now, &derr) == 0) {
-			alert_delivered(&next, now);
-		} else {
-			fprintf(stderr, "mailcanary: %s; kept for the next run\n",
-				derr.msg);
-			alert_delivery_failed(&next, derr.msg);
-			*err = derr;
-			rc = 1;
-		}
-	}
-	if (store_alert_put(st, &next, rc == 1 ? &derr : err) < 0) {
-		if (rc == 1)
-			*err = derr;
+	if (next.pending_delivery)
+		rc = deliver_pending(a, &next, now, ev, &n_ev, &derr);
+	if (store_alert_record(st, &next, ev, n_ev, err) < 0)
 		rc = -1;
-	}
+	else if (rc == 1)
+		*err = derr;
 out:
 	store_alert_clear(&prev);
 	store_alert_clear(&next);
@@ -534,6 +568,8 @@ int hooks_retry_pending(struct mc_store *st, const struct mc_alert *a,
 			double now, struct mc_err *err)
 {
 	struct store_alert cur = {0};
+	struct store_alert_event ev[1];
+	size_t n_ev = 0;
 	struct mc_err derr = {0};
 	char *key = alert_key(kind, subject, a->name);
 	int rc = -1, found;
@@ -546,16 +582,11 @@ int hooks_retry_pending(struct mc_store *st, const struct mc_alert *a,
 	rc = 0;
 	if (found == 0 || !cur.pending_delivery)
 		goto out;
-	if (hooks_deliver(a, cur.pending_delivery, now, &derr) == 0) {
-		alert_delivered(&cur, now);
-	} else {
-		fprintf(stderr, "mailcanary: %s; kept for the next run\n", derr.msg);
-		alert_delivery_failed(&cur, derr.msg);
-		*err = derr;
-		rc = 1;
-	}
-	if (store_alert_put(st, &cur, rc == 1 ? &derr : err) < 0)
+	rc = deliver_pending(a, &cur, now, ev, &n_ev, &derr);
+	if (store_alert_record(st, &cur, ev, n_ev, err) < 0)
 		rc = -1;
+	else if (rc == 1)
+		*err = derr;
 out:
 	store_alert_clear(&cur);
 	free(key);

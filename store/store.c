@@ -124,6 +124,19 @@ static const char *const migrations[] = {
 	" delivery_count = (SELECT COUNT(*) FROM v2_timed t WHERE t.route = route_state.route),"
 	" delivery_sum = (SELECT COALESCE(SUM(s), 0) FROM v2_timed t WHERE t.route = route_state.route);"
 	"DROP VIEW v2_timed;",
+
+	/* 3: the history of every alert: each transition (firing, repeat,
+	 * resolved) and each delivery attempt's outcome, so reports list
+	 * real alert firings and an operator can audit what was sent. */
+	"CREATE TABLE alert_events ("
+	" key TEXT NOT NULL,"
+	" at REAL NOT NULL,"
+	" event TEXT NOT NULL CHECK (event IN ('firing', 'repeat', 'resolved',"
+	"  'delivered', 'delivery_failed')),"
+	" severity INTEGER,"
+	" detail TEXT);"
+	"CREATE INDEX alert_events_key_at ON alert_events(key, at);"
+	"CREATE INDEX alert_events_at ON alert_events(at);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -638,7 +651,9 @@ int store_prune(struct mc_store *st, int retention_days, double now,
 		       "DELETE FROM check_results WHERE at < ? AND at < ("
 		       " SELECT MAX(at) FROM check_results AS c"
 		       " WHERE c.check_name = check_results.check_name)",
-		       "d", cut) < 0) {
+		       "d", cut) < 0 ||
+	    store_exec(st, err, "pruning alert history",
+		       "DELETE FROM alert_events WHERE at < ?", "d", cut) < 0) {
 		store_tx_end(st, 0, NULL);
 		return -1;
 	}

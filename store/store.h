@@ -30,7 +30,7 @@
 #define STORE_DB_NAME "mailcanary.db"
 #define STORE_LOCK_NAME "run.lock"
 /* The schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* Milliseconds SQLite waits for another process's write lock. */
 #define STORE_BUSY_TIMEOUT_MS 10000
 
@@ -247,6 +247,49 @@ int store_alert_get(struct mc_store *st, const char *key,
  * be NULL or valid JSON). */
 int store_alert_put(struct mc_store *st, const struct store_alert *a,
 		    struct mc_err *err);
+
+/* One entry of an alert's history (table alert_events). */
+enum store_alert_event_kind {
+	STORE_AEV_FIRING = 0,      /* OK -> firing */
+	STORE_AEV_REPEAT,          /* a reminder while firing */
+	STORE_AEV_RESOLVED,        /* firing -> OK */
+	STORE_AEV_DELIVERED,       /* a hook took the pending notification */
+	STORE_AEV_DELIVERY_FAILED, /* it did not; detail says why */
+};
+
+struct store_alert_event {
+	const char *key;           /* as struct store_alert's */
+	double at;
+	enum store_alert_event_kind kind;
+	int severity;              /* of the result behind it; -1 unknown */
+	const char *detail;        /* summary or error, one line; NULL */
+};
+
+/* "firing", "repeat", "resolved", "delivered", "delivery_failed". */
+const char *store_alert_event_name(enum store_alert_event_kind k);
+
+/* Records a's new state and appends ev[0..n_ev) to the alert's history
+ * (key NULL: a->key), in one transaction (all borrowed). */
+int store_alert_record(struct mc_store *st, const struct store_alert *a,
+		       const struct store_alert_event *ev, size_t n_ev,
+		       struct mc_err *err);
+
+/* An alert history entry as read back (strings new). */
+struct store_alert_event_row {
+	char *key;
+	double at;
+	enum store_alert_event_kind kind;
+	int severity;              /* -1 unknown */
+	char *detail;              /* may be NULL */
+};
+
+/* Every history entry with at < until, by key then time (the firings of
+ * a report period may have begun before it). *out new (NULL when 0),
+ * freed with store_alert_events_free(). */
+int store_alert_events(struct mc_store *st, double until,
+		       struct store_alert_event_row **out, size_t *n,
+		       struct mc_err *err);
+void store_alert_events_free(struct store_alert_event_row *e, size_t n);
 
 /* Every alert state, by key; *out new (NULL when 0), freed with
  * store_alerts_free(). */

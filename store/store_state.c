@@ -330,3 +330,97 @@ int store_alert_list(struct mc_store *st, struct store_alert **out,
 	*n = len;
 	return 0;
 }
+
+/* ---- alert history ---- */
+
+static const char *const aev_names[] = {
+	[STORE_AEV_FIRING] = "firing",
+	[STORE_AEV_REPEAT] = "repeat",
+	[STORE_AEV_RESOLVED] = "resolved",
+	[STORE_AEV_DELIVERED] = "delivered",
+	[STORE_AEV_DELIVERY_FAILED] = "delivery_failed",
+};
+
+const char *store_alert_event_name(enum store_alert_event_kind k)
+{
+	return (unsigned)k < sizeof(aev_names) / sizeof(aev_names[0])
+		       ? aev_names[k] : "unknown";
+}
+
+int store_alert_record(struct mc_store *st, const struct store_alert *a,
+		       const struct store_alert_event *ev, size_t n_ev,
+		       struct mc_err *err)
+{
+	int ok;
+
+	if (store_tx_begin(st, err))
+		return -1;
+	ok = store_alert_put(st, a, err) == 0;
+	for (size_t i = 0; ok && i < n_ev; i++)
+		ok = store_exec(st, err, "recording alert history",
+				"INSERT INTO alert_events (key, at, event,"
+				" severity, detail) VALUES (?, ?, ?, ?, ?)",
+				"tdtnt", ev[i].key ? ev[i].key : a->key,
+				ev[i].at, store_alert_event_name(ev[i].kind),
+				ev[i].severity, ev[i].detail) >= 0;
+	if (store_tx_end(st, ok, ok ? err : NULL))
+		return -1;
+	return ok ? 0 : -1;
+}
+
+void store_alert_events_free(struct store_alert_event_row *e, size_t n)
+{
+	for (size_t i = 0; e && i < n; i++) {
+		free(e[i].key);
+		free(e[i].detail);
+	}
+	free(e);
+}
+
+int store_alert_events(struct mc_store *st, double until,
+		       struct store_alert_event_row **out, size_t *n,
+		       struct mc_err *err)
+{
+	static const char *what = "reading alert history";
+	void *arr = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (store_prepare(st, err, what,
+			  "SELECT key, at, event, severity, detail"
+			  " FROM alert_events WHERE at < ?"
+			  " ORDER BY key, at, rowid", &s, "d", until))
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_alert_event_row *e =
+			grow(&arr, &len, &cap, sizeof(*e));
+		const char *kind = (const char *)sqlite3_column_text(s, 2);
+
+		if (!e) {
+			oom = 1;
+			break;
+		}
+		e->key = store_col_strdup(s, 0, &oom);
+		e->at = store_col_double(s, 1);
+		e->kind = STORE_AEV_DELIVERY_FAILED;
+		for (size_t k = 0; kind && k < sizeof(aev_names) /
+						      sizeof(aev_names[0]); k++)
+			if (strcmp(kind, aev_names[k]) == 0)
+				e->kind = (enum store_alert_event_kind)k;
+		e->severity = sqlite3_column_type(s, 3) == SQLITE_NULL
+				      ? -1 : sqlite3_column_int(s, 3);
+		e->detail = store_col_strdup(s, 4, &oom);
+		if (oom)
+			break;
+	}
+	if (end_rows(st, s, rc, oom, what, err)) {
+		store_alert_events_free(arr, len);
+		return -1;
+	}
+	*out = arr;
+	*n = len;
+	return 0;
+}

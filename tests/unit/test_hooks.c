@@ -534,6 +534,26 @@ static void test_process_pending(void **state)
 	assert_null(sa.pending_delivery);
 	store_alert_clear(&sa);
 	free(a.url);
+
+	/* every transition and delivery outcome is in the history */
+	struct store_alert_event_row *ev;
+	size_t n;
+	static const enum store_alert_event_kind want[] = {
+		STORE_AEV_FIRING, STORE_AEV_DELIVERY_FAILED,
+		STORE_AEV_DELIVERED, STORE_AEV_RESOLVED, STORE_AEV_DELIVERED};
+	static const double at[] = {100, 100, 200, 400, 400};
+	assert_int_equal(store_alert_events(st, 1000, &ev, &n, &err), 0);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(ev[i].key, "route/r1/wh");
+		assert_int_equal(ev[i].kind, want[i]);
+		assert_true(ev[i].at == at[i]);
+	}
+	assert_int_equal(ev[0].severity, 2);
+	assert_string_equal(ev[0].detail, "lost");
+	assert_non_null(strstr(ev[1].detail, "HTTP 500"));
+	assert_string_equal(ev[2].detail, "webhook");
+	store_alert_events_free(ev, n);
 	store_close(st);
 }
 

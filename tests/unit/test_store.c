@@ -155,7 +155,8 @@ static void test_open_creates(void **state)
 	assert_int_equal(q_int(st, "SELECT COUNT(*) FROM sqlite_master WHERE"
 			 " name IN ('probes', 'probe_events', 'hops',"
 			 " 'check_results', 'alert_state', 'counters',"
-			 " 'route_state', 'delivery_hist', 'meta')"), 9);
+			 " 'route_state', 'delivery_hist', 'meta', 'alert_events')"),
+			 10);
 	assert_int_equal(q_int(st, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(q_int(st, "PRAGMA synchronous"), 2);   /* FULL */
 	assert_int_equal(q_int(st, "SELECT journal_mode = 'wal' FROM"
@@ -365,7 +366,8 @@ static void test_migrate_from_v1(void **state)
 	sqlite3_close(db);
 
 	st = open_ok(dir);
-	assert_int_equal(store_schema_version(st), 2);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(q_int(st, "SELECT COUNT(*) FROM alert_events"), 0);
 	/* backfilled histogram: 0.2 -> le 0.5, 3 -> le 5, 1000 -> +Inf only */
 	assert_int_equal(q_int(st, "SELECT count FROM delivery_hist WHERE"
 			 " route = 'r1' AND le = 0.5"), 1);
@@ -846,6 +848,69 @@ static void test_alerts(void **state)
 	store_close(st);
 }
 
+/* The history: a state and its events land together; a failing write
+ * leaves neither; events come back by key and time, before `until`. */
+static void test_alert_history(void **state)
+{
+	struct mc_err err = {0};
+	struct store_alert_event_row *ev;
+	struct mc_store *st;
+	size_t n;
+
+	(void)state;
+	st = open_ok(dir);
+	struct store_alert a = {.key = "route/r1/pager",
+				.status = STORE_ALERT_FIRING, .since = NOW};
+	struct store_alert_event fire[] = {
+		{.at = NOW, .kind = STORE_AEV_FIRING, .severity = 2,
+		 .detail = "r1: bounced"},
+		{.at = NOW, .kind = STORE_AEV_DELIVERY_FAILED, .severity = -1,
+		 .detail = "connection refused"},
+	};
+	assert_int_equal(store_alert_record(st, &a, fire, 2, &err), 0);
+	struct store_alert_event later[] = {
+		{.at = NOW + 60, .kind = STORE_AEV_DELIVERED, .severity = -1},
+		{.key = "route/r2/pager", .at = NOW + 30,
+		 .kind = STORE_AEV_REPEAT, .severity = 1},
+	};
+	assert_int_equal(store_alert_record(st, &a, later, 2, &err), 0);
+	a.status = STORE_ALERT_OK;
+	struct store_alert_event res = {.at = NOW + 120,
+					.kind = STORE_AEV_RESOLVED,
+					.severity = 0};
+	assert_int_equal(store_alert_record(st, &a, &res, 1, &err), 0);
+
+	assert_int_equal(store_alert_events(st, NOW + 120, &ev, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(ev[0].key, "route/r1/pager");
+	assert_int_equal(ev[0].kind, STORE_AEV_FIRING);
+	assert_int_equal(ev[0].severity, 2);
+	assert_string_equal(ev[0].detail, "r1: bounced");
+	assert_int_equal(ev[1].kind, STORE_AEV_DELIVERY_FAILED);
+	assert_int_equal(ev[1].severity, -1);
+	assert_int_equal(ev[2].kind, STORE_AEV_DELIVERED);
+	assert_null(ev[2].detail);
+	assert_string_equal(ev[3].key, "route/r2/pager");
+	store_alert_events_free(ev, n);
+	assert_int_equal(store_alert_events(st, NOW + 121, &ev, &n, &err), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(ev[3].kind, STORE_AEV_RESOLVED);
+	store_alert_events_free(ev, n);
+	assert_string_equal(store_alert_event_name(STORE_AEV_REPEAT), "repeat");
+	assert_string_equal(store_alert_event_name(99), "unknown");
+
+	/* A bad state writes no event either. */
+	struct store_alert bad = {.key = "k", .pending_delivery = "{"};
+	assert_int_equal(store_alert_record(st, &bad, &res, 1, &err), -1);
+	expect_msg(&err, "not valid JSON");
+	assert_int_equal(q_int(st, "SELECT COUNT(*) FROM alert_events"), 5);
+
+	/* Retention prunes history like probes. */
+	assert_int_equal(store_prune(st, 1, NOW + 86400 + 61, NULL, &err), 0);
+	assert_int_equal(q_int(st, "SELECT COUNT(*) FROM alert_events"), 1);
+	store_close(st);
+}
+
 static void test_transactions(void **state)
 {
 	struct mc_err err = {0};
@@ -1045,6 +1110,7 @@ int main(void)
 		T(test_events_hops),
 		T(test_checks),
 		T(test_alerts),
+		T(test_alert_history),
 		T(test_transactions),
 		T(test_last_run),
 		T(test_prune),
