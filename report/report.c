@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "report/report.h"
+#include "report/report_firings.h"
 
 static int dbl_cmp(const void *a, const void *b)
 {
@@ -459,7 +460,7 @@ struct report *report_load(struct mc_store *st,
 	if (store_report_probes(st, since, until, &r->probes, &r->n_probes,
 				err) ||
 	    store_report_hops(st, since, until, &hops, &nh, err) ||
-	    alerts_fill(r, st, err))
+	    alerts_fill(r, st, err) || report_firings_fill(r, st, err))
 		goto fail;
 	if (extra_routes(r, routes, n_routes, &extra, &nx))
 		goto oom;
@@ -510,6 +511,7 @@ void report_free(struct report *r)
 		free(r->incidents[i].error);
 	}
 	free(r->incidents);
+	report_firings_clear(r);
 	for (size_t i = 0; i < r->n_alerts; i++) {
 		free(r->alerts[i].key);
 		free(r->alerts[i].last_error);

@@ -2,7 +2,8 @@
  * per route and overall, the counts of each final state, delivery-time and
  * per-hop-delay percentiles, breakdowns by date, day of month, weekday,
  * hour (UTC), destination domain and SMTP/DSN code, greylisting, incidents
- * (runs of non-OK probes), alerts firing now, and the newest probes.
+ * (runs of non-OK probes), alert firings (from the alert history), alerts
+ * firing now, and the newest probes.
  * Rendered as text, one JSON document or one self-contained HTML page.
  * Reads the store; never writes it, never sends, never judges a probe.
  *
@@ -16,9 +17,11 @@
  *     the sorted sample (no interpolation: every value is one measured);
  *   - an incident is a run of consecutive final probes of one route with
  *     a severity other than OK: it starts at the first one's sent_at and
- *     ends at the sent_at of the next OK probe (ongoing when none). The
- *     store keeps only the current state of each alert, not its history,
- *     so alert firings are listed as they stand now. */
+ *     ends at the sent_at of the next OK probe (ongoing when none);
+ *   - an alert firing is what the alert module did about it: from its
+ *     "firing" transition to its "resolved" one (store alert history),
+ *     with the reminders and the hooks' delivery outcomes counted. A
+ *     firing is listed when it overlaps the period. */
 #ifndef MC_REPORT_H
 #define MC_REPORT_H
 
@@ -92,6 +95,17 @@ struct report_alert {
 	char *last_error;          /* may be NULL */
 };
 
+struct report_firing {
+	char *kind;                /* "route" or "check" */
+	char *subject;             /* its name */
+	char *alert;               /* the [alert] section */
+	double start, end;         /* end NAN: still firing */
+	int severity;              /* worst seen while firing */
+	char *summary;             /* the firing result's; may be NULL */
+	int repeats;               /* reminders */
+	int delivered, failed;     /* delivery attempts by outcome */
+};
+
 struct report {
 	double since, until, generated_at;
 	struct report_section overall;
@@ -101,6 +115,8 @@ struct report {
 		by_domain, by_code;
 	struct report_incident *incidents;
 	size_t n_incidents;
+	struct report_firing *firings; /* of the period, by start */
+	size_t n_firings;
 	struct report_alert *alerts;   /* firing now */
 	size_t n_alerts;
 	struct store_report_probe *probes; /* the period's, oldest first */

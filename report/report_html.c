@@ -288,6 +288,42 @@ static void hops(FILE *out, const struct report *r)
 	table_end(out);
 }
 
+static void firings(FILE *out, const struct report *r)
+{
+	fprintf(out, "<h3>Alert firings (%zu)</h3>\n", r->n_firings);
+	if (!r->n_firings)
+		return;
+	fputs("<div class=\"scroll\"><table id=\"firings\"><thead><tr>"
+	      "<th class=\"l\">subject</th><th class=\"l\">alert</th>"
+	      "<th class=\"l\">start</th><th class=\"l\">end</th>"
+	      "<th>duration</th><th>sent</th><th>failed</th>"
+	      "<th class=\"l\">summary</th></tr></thead><tbody>\n", out);
+	for (size_t i = 0; i < r->n_firings; i++) {
+		const struct report_firing *x = &r->firings[i];
+
+		fputs("<tr><td class=\"l\">", out);
+		esc(out, x->kind);
+		fputc(' ', out);
+		esc(out, x->subject);
+		fputs("</td><td class=\"l\">", out);
+		esc(out, x->alert);
+		fputs("</td><td class=\"l\">", out);
+		when(out, x->start);
+		fputs("</td><td class=\"l\">", out);
+		if (isnan(x->end))
+			fputs("<b class=\"bad\">firing</b>", out);
+		else
+			when(out, x->end);
+		fputs("</td><td>", out);
+		secs(out, x->end - x->start);
+		fprintf(out, "</td><td>%d</td><td>%d</td><td class=\"err\">",
+			x->delivered, x->failed);
+		esc(out, x->summary ? x->summary : "-");
+		fputs("</td></tr>\n", out);
+	}
+	table_end(out);
+}
+
 static void incidents(FILE *out, const struct report *r)
 {
 	fprintf(out, "<h2>Incidents (%zu)</h2>\n", r->n_incidents);
@@ -321,6 +357,7 @@ static void incidents(FILE *out, const struct report *r)
 		}
 		table_end(out);
 	}
+	firings(out, r);
 	fprintf(out, "<h3>Alerts firing now (%zu)</h3>\n", r->n_alerts);
 	if (!r->n_alerts)
 		return;

@@ -83,7 +83,8 @@ static json_t *breakdown_json(const struct report_breakdown *b)
 json_t *report_json(const struct report *r)
 {
 	json_t *routes = json_array(), *inc = json_array(),
-	       *alerts = json_array(), *recent = json_array();
+	       *alerts = json_array(), *recent = json_array(),
+	       *firings = json_array();
 
 	for (size_t i = 0; i < r->n_routes; i++)
 		json_array_append_new(routes, section_json(&r->routes[i]));
@@ -99,6 +100,22 @@ json_t *report_json(const struct report *r)
 				       probe_state_name(x->worst_state),
 				       "worst_severity", x->worst_severity,
 				       "error", s_json(x->error)));
+	}
+	for (size_t i = 0; i < r->n_firings; i++) {
+		const struct report_firing *x = &r->firings[i];
+
+		json_array_append_new(
+			firings,
+			json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:i, s:o,"
+				  " s:i, s:i, s:i}",
+				  "kind", x->kind, "subject", x->subject,
+				  "alert", x->alert, "start", t_json(x->start),
+				  "end", t_json(x->end), "duration_seconds",
+				  n_json(x->end - x->start), "severity",
+				  x->severity, "summary", s_json(x->summary),
+				  "repeats", x->repeats, "delivered",
+				  x->delivered, "delivery_failures",
+				  x->failed));
 	}
 	for (size_t i = 0; i < r->n_alerts; i++)
 		json_array_append_new(
@@ -124,7 +141,7 @@ json_t *report_json(const struct report *r)
 	}
 	return json_pack(
 		"{s:o, s:o, s:o, s:o, s:o,"
-		" s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:o, s:o, s:o}",
+		" s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o}",
 		"since", t_json(r->since), "until", t_json(r->until),
 		"generated_at", t_json(r->generated_at), "overall",
 		section_json(&r->overall), "routes", routes, "breakdowns",
@@ -134,5 +151,5 @@ json_t *report_json(const struct report *r)
 		breakdown_json(&r->by_hour), "domain",
 		breakdown_json(&r->by_domain), "code",
 		breakdown_json(&r->by_code), "incidents", inc,
-		"alerts_firing", alerts, "recent", recent);
+		"alert_firings", firings, "alerts_firing", alerts, "recent", recent);
 }

@@ -148,6 +148,23 @@ int report_text(const struct report *r, FILE *out)
 			probe_state_name(x->worst_state),
 			x->error ? x->error : "-");
 	}
+	fprintf(out, "\nALERT FIRINGS: %zu\n", r->n_firings);
+	if (r->n_firings)
+		fprintf(out, "%-*s  %-12s  %-20s  %-20s  %9s  %-8s  %s\n", w,
+			"SUBJECT", "ALERT", "START", "END", "DURATION",
+			"SENT/FAIL", "SUMMARY");
+	for (size_t i = 0; i < r->n_firings; i++) {
+		const struct report_firing *x = &r->firings[i];
+		char dur[32] = "-", sent[32];
+
+		if (!isnan(x->end))
+			snprintf(dur, sizeof(dur), "%.0fs", x->end - x->start);
+		snprintf(sent, sizeof(sent), "%d/%d", x->delivered, x->failed);
+		fprintf(out, "%-*s  %-12s  %-20s  %-20s  %9s  %-8s  %s\n", w,
+			x->subject, x->alert, when(x->start, t1),
+			isnan(x->end) ? "firing" : when(x->end, t2), dur, sent,
+			x->summary ? x->summary : "-");
+	}
 	fprintf(out, "\nALERTS FIRING: %zu\n", r->n_alerts);
 	for (size_t i = 0; i < r->n_alerts; i++)
 		fprintf(out, "%s  since %s  %d failures  %s\n", r->alerts[i].key,

@@ -335,6 +335,100 @@ static void test_incidents(void **state)
 	store_close(st);
 }
 
+/* Alert firings come from the alert history: firing -> resolved with its
+ * reminders and delivery outcomes; one still firing; one that ended
+ * before the period and one that began after it are left out. */
+static char *render(const struct report *r,
+		    int (*fn)(const struct report *, FILE *));
+
+static void add_events(struct mc_store *st, const char *key,
+		       const struct store_alert_event *ev, size_t n)
+{
+	struct mc_err err = {0};
+	struct store_alert a = {.key = (char *)key, .since = NAN,
+				.last_notified = NAN};
+
+	assert_int_equal(store_alert_record(st, &a, ev, n, &err), 0);
+}
+
+static void test_firings(void **state)
+{
+	struct mc_store *st = open_filled();
+	struct report *r;
+	char *t;
+
+	(void)state;
+	const struct store_alert_event b[] = {
+		{.at = T0 - DAY, .kind = STORE_AEV_FIRING, .severity = 2},
+		{.at = T0 - DAY + 60, .kind = STORE_AEV_RESOLVED},
+		{.at = T0 + DAY + 3600, .kind = STORE_AEV_FIRING,
+		 .severity = 1, .detail = "b: greylisted <x>"},
+		{.at = T0 + DAY + 3600, .kind = STORE_AEV_DELIVERY_FAILED,
+		 .severity = -1, .detail = "HTTP 500"},
+		{.at = T0 + DAY + 3700, .kind = STORE_AEV_DELIVERED,
+		 .severity = -1},
+		{.at = T0 + DAY + 7200, .kind = STORE_AEV_REPEAT,
+		 .severity = 2},
+		{.at = T0 + DAY + 7200, .kind = STORE_AEV_DELIVERED,
+		 .severity = -1},
+		{.at = T0 + DAY + 10800, .kind = STORE_AEV_RESOLVED,
+		 .severity = 0},
+		{.at = T0 + DAY + 10800, .kind = STORE_AEV_DELIVERED,
+		 .severity = -1},
+		{.at = T0 + 3 * DAY, .kind = STORE_AEV_FIRING, .severity = 2},
+	};
+	const struct store_alert_event c[] = {
+		{.at = T0 + 100, .kind = STORE_AEV_FIRING, .severity = 2,
+		 .detail = "mx: no MX"},
+	};
+	add_events(st, "route/b/pager", b, sizeof(b) / sizeof(b[0]));
+	add_events(st, "check/dns/pager", c, 1);
+	r = load(st, T0, T0 + 2 * DAY);
+	assert_int_equal(r->n_firings, 2);
+	assert_string_equal(r->firings[0].kind, "check");
+	assert_string_equal(r->firings[0].subject, "dns");
+	assert_true(isnan(r->firings[0].end));
+	assert_string_equal(r->firings[1].kind, "route");
+	assert_string_equal(r->firings[1].subject, "b");
+	assert_string_equal(r->firings[1].alert, "pager");
+	assert_float_equal(r->firings[1].start, T0 + DAY + 3600, 1e-9);
+	assert_float_equal(r->firings[1].end, T0 + DAY + 10800, 1e-9);
+	assert_int_equal(r->firings[1].severity, 2);
+	assert_int_equal(r->firings[1].repeats, 1);
+	assert_int_equal(r->firings[1].delivered, 3);
+	assert_int_equal(r->firings[1].failed, 1);
+	assert_string_equal(r->firings[1].summary, "b: greylisted <x>");
+
+	json_t *doc = report_json(r), *f;
+	f = json_array_get(json_object_get(doc, "alert_firings"), 1);
+	assert_float_equal(json_real_value(json_object_get(f, "duration_seconds")),
+			   7200, 1e-9);
+	assert_int_equal(json_integer_value(json_object_get(f, "delivered")), 3);
+	assert_true(json_is_null(json_object_get(
+		json_array_get(json_object_get(doc, "alert_firings"), 0), "end")));
+	json_decref(doc);
+	t = render(r, report_text);
+	assert_non_null(strstr(t, "ALERT FIRINGS: 2\n"));
+	assert_non_null(strstr(t, "7200s"));
+	free(t);
+	t = render(r, report_html);
+	assert_non_null(strstr(t, "<table id=\"firings\">"));
+	assert_non_null(strstr(t, "b: greylisted &lt;x&gt;"));
+	free(t);
+	report_free(r);
+
+	/* a firing with no "resolved" before the next firing is closed by it */
+	const struct store_alert_event d[] = {
+		{.at = T0 + 10, .kind = STORE_AEV_FIRING, .severity = 2},
+		{.at = T0 + 20, .kind = STORE_AEV_FIRING, .severity = 2},
+	};
+	add_events(st, "route/a/x", d, 2);
+	r = load(st, T0, T0 + 2 * DAY);
+	assert_int_equal(r->n_firings, 4);
+	report_free(r);
+	store_close(st);
+}
+
 static void test_window(void **state)
 {
 	struct mc_store *st = open_filled();
@@ -610,6 +704,7 @@ int main(int argc, char **argv)
 		T(test_hops),
 		T(test_breakdowns),
 		T(test_incidents),
+		T(test_firings),
 		T(test_window),
 		T(test_unconfigured_route),
 		T(test_json),
