@@ -169,7 +169,9 @@ static const char *blame(const struct probe_job *job)
 	case PROBE_BOUNCED:
 		return "mx";
 	case PROBE_DEFERRED:
-		return "relay";
+		/* A delay DSN: the relay took it and cannot hand it on, so
+		 * the next hop is at fault; a 4xx at submission: the relay. */
+		return job->dsn ? "mx" : "relay";
 	default:
 		return "mailbox";
 	}

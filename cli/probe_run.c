@@ -344,6 +344,12 @@ static void judge_auth(struct probe_job *job)
 			   s && s->reason[0] ? ": " : "", s ? s->reason : "");
 }
 
+/* Seconds an earlier probe is looked for at least, even past its crit:
+ * long enough for the watch's first search of the mailbox. Without it a
+ * probe that arrived between two ticks would be judged (lost, or left
+ * deferred for ever) without anyone looking. */
+#define COLLECT_MIN_LOOK 3.0
+
 /* When the wait for job ends, as a monotonic time, and its length. */
 static void set_deadline(struct probe_job *job, const struct probe_run_opts *o,
 			 double now_mono, double now_real)
@@ -355,6 +361,8 @@ static void set_deadline(struct probe_job *job, const struct probe_run_opts *o,
 		left = o->wait;
 	if (left < 0)
 		left = 0;
+	if (job->collect && left < COLLECT_MIN_LOOK)
+		left = COLLECT_MIN_LOOK;
 	job->arrival.deadline = now_mono + left;
 	job->waited = left;
 }
@@ -498,6 +506,10 @@ void probe_job_describe(const struct probe_job *job, char *buf, size_t size)
 				 job->dsn->rcpt[0].status,
 				 job->dsn->rcpt[0].diagnostic
 					 ? job->dsn->rcpt[0].diagnostic : "");
+		else if (job->collect && !s->reply.code)
+			snprintf(buf, size, "still not delivered %.0f s after "
+				 "it was sent (the deferral was seen by an "
+				 "earlier run)", mc_now_real() - s->sent_at);
 		else
 			snprintf(buf, size, "%s at %s: %d %s %s", s->peer,
 				 s->stage, s->reply.code, s->reply.enhanced,
@@ -514,7 +526,8 @@ void probe_job_describe(const struct probe_job *job, char *buf, size_t size)
 	}
 	case PROBE_LOST:
 		snprintf(buf, size, "nothing arrived and nothing came back "
-			 "within %.0f s", job->waited);
+			 "within %.0f s", job->collect ? job->route->crit
+						       : job->waited);
 		break;
 	case PROBE_ERROR:
 	default:
