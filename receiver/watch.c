@@ -48,7 +48,11 @@ struct watch {
 	enum watch_state state;
 	char tag[16];
 	int has_idle, has_uidplus;
-	int need_search;
+	int need_search;            /* new mail, or a poll is due */
+	size_t chunk_next;          /* arrival index where the next SEARCH
+				     * of a pass over more than
+				     * SEARCH_IDS_MAX probes goes on; 0: no
+				     * pass in progress */
 	int pushed;                 /* the search was caused by an IDLE push */
 	double pushed_at;           /* when that "* n EXISTS" came (realtime) */
 	double next_poll, poll_gap, idle_since;
@@ -227,9 +231,11 @@ static int watch_send(struct mc_waiter *w, struct watch *wt, enum watch_state st
 static void start_search(struct mc_waiter *w, struct watch *wt)
 {
 	struct mc_buf keys = {0}, cmd = {0};
-	size_t n = 0;
+	size_t n = 0, i = wt->chunk_next;
 
-	for (size_t i = 0; i < w->n_arrivals && n < SEARCH_IDS_MAX; i++) {
+	if (i == 0)
+		wt->need_search = 0;    /* a new pass takes the trigger */
+	for (; i < w->n_arrivals && n < SEARCH_IDS_MAX; i++) {
 		struct mc_arrival *a = w->arrivals[i];
 		char q[WATCH_ID_MAX + 4];
 		if (!watches_for(wt, a) || resolved(a) ||
@@ -242,13 +248,15 @@ static void start_search(struct mc_waiter *w, struct watch *wt)
 			mc_buf_printf(&keys, " TEXT %s", q);
 		n++;
 	}
-	wt->need_search = 0;
+	/* More probes than one SEARCH names: the pass goes on with the
+	 * next ones, so none is left unsearched behind 32 stuck ones. */
+	wt->chunk_next = i < w->n_arrivals ? i : 0;
 	if (n == 0) {
 		wt->state = W_READY;
 		goto out;
 	}
 	mc_buf_puts(&cmd, "UID SEARCH");
-	for (size_t i = 1; i < n; i++)
+	for (size_t k = 1; k < n; k++)
 		mc_buf_puts(&cmd, " OR");
 	mc_buf_append(&cmd, keys.data, keys.len);
 	wt->n_uids = 0;
@@ -470,7 +478,7 @@ static void next_step(struct mc_waiter *w, struct watch *wt, double now)
 		wt->next_poll = now + wt->poll_gap;
 		wt->poll_gap = fmin(wt->poll_gap * 1.5, POLL_MAX);
 	}
-	if (wt->need_search)
+	if (wt->need_search || wt->chunk_next)
 		start_search(w, wt);
 	else if (wt->has_idle)
 		watch_send(w, wt, W_IDLE_START, "IDLE");
