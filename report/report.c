@@ -460,6 +460,9 @@ struct report *report_load(struct mc_store *st,
 	if (store_report_probes(st, since, until, &r->probes, &r->n_probes,
 				err) ||
 	    store_report_hops(st, since, until, &hops, &nh, err) ||
+	    store_report_details(st, since, until, REPORT_RECENT_MAX,
+				 &r->detail_hops, &r->n_detail_hops,
+				 &r->detail_events, &r->n_detail_events, err) ||
 	    alerts_fill(r, st, err) || report_firings_fill(r, st, err))
 		goto fail;
 	if (extra_routes(r, routes, n_routes, &extra, &nx))
@@ -518,5 +521,7 @@ void report_free(struct report *r)
 	}
 	free(r->alerts);
 	store_report_probes_free(r->probes, r->n_probes);
+	store_report_details_free(r->detail_hops, r->n_detail_hops,
+				  r->detail_events, r->n_detail_events);
 	free(r);
 }

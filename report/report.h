@@ -121,6 +121,11 @@ struct report {
 	size_t n_alerts;
 	struct store_report_probe *probes; /* the period's, oldest first */
 	size_t n_probes;
+	/* hops and events of the newest REPORT_RECENT_MAX probes, by probe */
+	struct store_report_hop_row *detail_hops;
+	size_t n_detail_hops;
+	struct store_report_event *detail_events;
+	size_t n_detail_events;
 };
 
 /* A configured route: name and the `to` address (for its domain). */

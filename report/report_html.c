@@ -1,7 +1,8 @@
 /* report: one self-contained HTML page -- inline CSS, inline SVG charts
  * (delivery states per date, stacked; delivery time p95 per route), tables
- * -- with no external resource at all (no links, fonts, scripts or
- * images), readable on a phone (viewport, tables scroll sideways) and
+ * -- with no external resource at all (no fonts, scripts, images or
+ * links out: the only links are in-page anchors from the recent probes
+ * to their details, which are native <details> elements), readable on a phone (viewport, tables scroll sideways) and
  * printable (@media print). Everything that comes from the store or the
  * config (route names, errors, codes, alert keys) goes through
  * report_html_escape(). Hand-written: a page this small needs no
@@ -48,7 +49,12 @@ static const char css[] =
 	".legend span{display:inline-block;margin-right:1em;white-space:nowrap}"
 	".legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;"
 	"vertical-align:middle}"
-	".ok{color:#2e7d32}.bad{color:#c62828}"
+	".ok{color:#2e7d32}.bad{color:#c62828}a{color:inherit}"
+	"details{margin:.2em 0;border-bottom:1px solid #eee}"
+	"details:target,details[open]{background:#fafafa}"
+	"summary{cursor:pointer;font-family:monospace}"
+	"dl{display:grid;grid-template-columns:max-content 1fr;gap:.1em 1em;"
+	"margin:.4em 0}dt{color:#757575}dd{margin:0;word-break:break-word}"
 	"@media (max-width:600px){body{padding:.5em;font-size:13px}"
 	"th,td{padding:.2em .35em}.chart{overflow-x:auto}svg{min-width:640px}}"
 	"@media print{body{max-width:none;padding:0;font-size:10pt;color:#000}"
@@ -396,9 +402,11 @@ static void recent(FILE *out, const struct report *r)
 		when(out, p->sent_at);
 		fputs("</td><td class=\"l\">", out);
 		esc(out, p->route);
-		fprintf(out, "</td><td class=\"l %s\">%s</td><td>",
+		fprintf(out, "</td><td class=\"l %s\"><a href=\"#p-",
 			p->final && p->severity == MC_SEV_OK ? "ok"
-			: p->final ? "bad" : "muted",
+			: p->final ? "bad" : "muted");
+		esc(out, p->id);
+		fprintf(out, "\">%s</a></td><td>",
 			p->final ? probe_state_name(p->state) : "outstanding");
 		secs(out, p->total_seconds);
 		fputs("</td><td class=\"err\">", out);
@@ -406,6 +414,129 @@ static void recent(FILE *out, const struct report *r)
 		fputs("</td></tr>\n", out);
 	}
 	table_end(out);
+}
+
+static void dt(FILE *out, const char *term, const char *value)
+{
+	if (!value || !*value)
+		return;
+	fprintf(out, "<dt>%s</dt><dd>", term);
+	esc(out, value);
+	fputs("</dd>", out);
+}
+
+static void detail_hops(FILE *out, const struct report *r, const char *id)
+{
+	int head = 0;
+
+	for (size_t i = 0; i < r->n_detail_hops; i++) {
+		const struct store_report_hop_row *h = &r->detail_hops[i];
+
+		if (strcmp(h->probe_id, id))
+			continue;
+		if (!head++)
+			fputs("<div class=\"scroll\"><table><thead><tr><th>hop</th>"
+			      "<th class=\"l\">from</th><th class=\"l\">by</th>"
+			      "<th class=\"l\">with</th><th class=\"l\">ip</th>"
+			      "<th class=\"l\">tls</th><th class=\"l\">at</th>"
+			      "<th>delay</th></tr></thead><tbody>\n", out);
+		fprintf(out, "<tr><td>%d</td>", h->n);
+		const char *cells[] = {h->from_host, h->by_host, h->with, h->ip,
+				       h->tls};
+		for (size_t k = 0; k < sizeof(cells) / sizeof(cells[0]); k++) {
+			fputs("<td class=\"l\">", out);
+			esc(out, cells[k] ? cells[k] : "-");
+			fputs("</td>", out);
+		}
+		fputs("<td class=\"l\">", out);
+		when(out, h->at);
+		fputs("</td><td>", out);
+		secs(out, h->delay);
+		fputs("</td></tr>\n", out);
+	}
+	if (head)
+		table_end(out);
+}
+
+static void detail_events(FILE *out, const struct report *r, const char *id)
+{
+	int head = 0;
+
+	for (size_t i = 0; i < r->n_detail_events; i++) {
+		const struct store_report_event *e = &r->detail_events[i];
+
+		if (strcmp(e->probe_id, id))
+			continue;
+		if (!head++)
+			fputs("<dl>", out);
+		fputs("<dt>", out);
+		when(out, e->at);
+		fputs("</dt><dd>", out);
+		esc(out, e->type);
+		if (e->detail) {
+			fputs(": ", out);
+			esc(out, e->detail);
+		}
+		fputs("</dd>", out);
+	}
+	if (head)
+		fputs("</dl>\n", out);
+}
+
+/* One <details> per recent probe: what the store knows of it -- the SMTP
+ * reply, the DSN, the error, its hops and events. */
+static void details(FILE *out, const struct report *r)
+{
+	size_t n = r->n_probes < REPORT_RECENT_MAX ? r->n_probes
+						   : REPORT_RECENT_MAX;
+	char buf[64];
+
+	if (!n)
+		return;
+	fputs("<h2>Probe details</h2>\n", out);
+	for (size_t k = 0; k < n; k++) {
+		const struct store_report_probe *p = &r->probes[r->n_probes - 1 - k];
+
+		fputs("<details id=\"p-", out);
+		esc(out, p->id);
+		fputs("\"><summary>", out);
+		when(out, p->sent_at);
+		fputc(' ', out);
+		esc(out, p->route);
+		fprintf(out, " %s ", p->final ? probe_state_name(p->state)
+					      : "outstanding");
+		esc(out, p->id);
+		fputs("</summary><dl>", out);
+		if (!isnan(p->found_at)) {
+			fputs("<dt>found</dt><dd>", out);
+			when(out, p->found_at);
+			fputs(" in ", out);
+			esc(out, p->folder ? p->folder : "?");
+			fputs("</dd>", out);
+		}
+		if (p->smtp_code) {
+			snprintf(buf, sizeof(buf), "%d ", p->smtp_code);
+			fprintf(out, "<dt>relay reply</dt><dd>%s", buf);
+			esc(out, p->smtp_enhanced ? p->smtp_enhanced : "");
+			fputc(' ', out);
+			esc(out, p->smtp_text ? p->smtp_text : "");
+			fputs("</dd>", out);
+		}
+		dt(out, "relay queue id", p->queue_id);
+		dt(out, "DSN status", p->dsn_status);
+		dt(out, "DSN reason", p->dsn_reason);
+		dt(out, "failing part", p->error_component);
+		dt(out, "error", p->error_message);
+		if (p->greylisted) {
+			fputs("<dt>greylisted</dt><dd>", out);
+			secs(out, p->greylist_delay);
+			fputs("</dd>", out);
+		}
+		fputs("</dl>\n", out);
+		detail_hops(out, r, p->id);
+		detail_events(out, r, p->id);
+		fputs("</details>\n", out);
+	}
 }
 
 int report_html(const struct report *r, FILE *out)
@@ -453,6 +584,7 @@ int report_html(const struct report *r, FILE *out)
 
 	incidents(out, r);
 	recent(out, r);
+	details(out, r);
 	fputs("</body></html>\n", out);
 	fflush(out);
 	return ferror(out) ? -1 : 0;

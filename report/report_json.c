@@ -1,5 +1,6 @@
 /* report: the JSON document (shape in report.h). */
 #include <math.h>
+#include <string.h>
 
 #include "mc_time.h"
 #include "report/report.h"
@@ -80,6 +81,74 @@ static json_t *breakdown_json(const struct report_breakdown *b)
 	return a;
 }
 
+/* The hops and events of probe id, as arrays. */
+static json_t *hops_json(const struct report *r, const char *id)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->n_detail_hops; i++) {
+		const struct store_report_hop_row *h = &r->detail_hops[i];
+
+		if (strcmp(h->probe_id, id) == 0)
+			json_array_append_new(
+				a, json_pack("{s:i, s:o, s:o, s:o, s:o, s:o,"
+					     " s:o, s:o}", "n", h->n, "from",
+					     s_json(h->from_host), "by",
+					     s_json(h->by_host), "with",
+					     s_json(h->with), "ip", s_json(h->ip),
+					     "tls", s_json(h->tls), "at",
+					     t_json(h->at), "delay_seconds",
+					     n_json(h->delay)));
+	}
+	return a;
+}
+
+static json_t *events_json(const struct report *r, const char *id)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->n_detail_events; i++) {
+		const struct store_report_event *e = &r->detail_events[i];
+		json_t *detail;
+
+		if (strcmp(e->probe_id, id))
+			continue;
+		/* stored as JSON text (checked by the store) */
+		detail = e->detail ? json_loads(e->detail, JSON_DECODE_ANY, NULL)
+				   : NULL;
+		json_array_append_new(
+			a, json_pack("{s:o, s:s, s:o}", "at", t_json(e->at),
+				     "type", e->type ? e->type : "?", "detail",
+				     detail ? detail : json_null()));
+	}
+	return a;
+}
+
+static json_t *recent_json(const struct report *r,
+			   const struct store_report_probe *p)
+{
+	json_t *dsn = p->dsn_status || p->dsn_reason
+			      ? json_pack("{s:o, s:o}", "status",
+					  s_json(p->dsn_status), "reason",
+					  s_json(p->dsn_reason))
+			      : json_null();
+
+	return json_pack(
+		"{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o,"
+		" s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o}",
+		"id", p->id, "route", p->route, "state",
+		probe_state_name(p->state), "final", p->final, "sent_at",
+		t_json(p->sent_at), "found_at", t_json(p->found_at),
+		"total_seconds", n_json(p->total_seconds), "folder",
+		s_json(p->folder), "error", s_json(p->error_message),
+		"error_component", s_json(p->error_component), "smtp", "code",
+		p->smtp_code ? json_integer(p->smtp_code) : json_null(),
+		"enhanced", s_json(p->smtp_enhanced), "text",
+		s_json(p->smtp_text), "queue_id", s_json(p->queue_id), "dsn",
+		dsn, "hops", hops_json(r, p->id), "events",
+		events_json(r, p->id));
+}
+
 json_t *report_json(const struct report *r)
 {
 	json_t *routes = json_array(), *inc = json_array(),
@@ -129,15 +198,7 @@ json_t *report_json(const struct report *r)
 		const struct store_report_probe *p =
 			&r->probes[r->n_probes - 1 - k];
 
-		json_array_append_new(
-			recent,
-			json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}",
-				  "id", p->id, "route", p->route, "state",
-				  probe_state_name(p->state), "final",
-				  p->final, "sent_at", t_json(p->sent_at),
-				  "found_at", t_json(p->found_at),
-				  "total_seconds", n_json(p->total_seconds),
-				  "error", s_json(p->error_message)));
+		json_array_append_new(recent, recent_json(r, p));
 	}
 	return json_pack(
 		"{s:o, s:o, s:o, s:o, s:o,"

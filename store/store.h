@@ -314,7 +314,12 @@ struct store_report_probe {
 	double total_seconds;      /* NAN */
 	int smtp_code;             /* 0: unknown */
 	char *smtp_enhanced;
+	char *smtp_text;
+	char *queue_id;
+	char *folder;
 	char *dsn_status;
+	char *dsn_reason;
+	char *error_component;
 	char *error_message;
 	int greylisted;
 	double greylist_delay;     /* NAN */
@@ -340,6 +345,32 @@ int store_report_hops(struct mc_store *st, double since, double until,
 		      struct store_report_hop **out, size_t *n,
 		      struct mc_err *err);
 void store_report_hops_free(struct store_report_hop *h, size_t n);
+
+/* For a report's probe details: the hops and the events of the newest
+ * `limit` probes sent in [since, until). Strings new; unknown ones NULL,
+ * unknown times NAN. */
+struct store_report_hop_row {
+	char *probe_id;
+	int n;                     /* 1 = oldest */
+	char *from_host, *by_host, *with, *ip, *tls;
+	double at, delay;
+};
+
+struct store_report_event {
+	char *probe_id;
+	double at;
+	char *type;
+	char *detail;              /* JSON text or NULL */
+};
+
+/* Sets *hops (by probe, then hop) and *events (by probe, then time) to
+ * new arrays (NULL when empty), freed with store_report_details_free(). */
+int store_report_details(struct mc_store *st, double since, double until,
+			 int limit, struct store_report_hop_row **hops,
+			 size_t *n_hops, struct store_report_event **events,
+			 size_t *n_events, struct mc_err *err);
+void store_report_details_free(struct store_report_hop_row *h, size_t nh,
+			       struct store_report_event *e, size_t ne);
 
 /* ---- run bookkeeping and retention ---- */
 

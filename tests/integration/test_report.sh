@@ -2,8 +2,8 @@
 # `mailcanary report` end to end on a filled store (`test_report --fill DIR`,
 # built next to the binary by `make check-unit`; needs no servers): text,
 # JSON and HTML from the same data agree on the numbers; the HTML page is
-# self-contained (no http(s) reference, no src/href attribute at all), its
-# store text is escaped, and headless Chromium renders it (a PNG
+# self-contained (no http(s) reference, no src attribute, links only to
+# anchors in the page), its store text is escaped, and headless Chromium renders it (a PNG
 # screenshot, and a DOM with both SVG charts and the tables); -o replaces
 # the file; bad usage and bad stores exit 3 naming what failed.
 #   usage: test_report.sh [MAILCANARY]   (default: $MAILCANARY, else build/mailcanary)
@@ -72,7 +72,9 @@ run_mc -c "$TMP/c.conf" report $P --format html -o "$TMP/r.html"
 [ "$(stat -c %a "$TMP/r.html")" = 644 ] || no "html: mode not 644"
 h="$TMP/r.html"
 grep -Eqi 'https?:' "$h" && no "html: an http(s) reference: $(grep -Eoi '.{20}https?:.{20}' "$h" | head -1)"
-grep -Eqi '(src|href|action|srcset)="|url\(|@import' "$h" && no "html: a resource reference"
+grep -Eqi '(src|action|srcset)="|href="[^#]|url\(|@import' "$h" && no "html: a resource reference"
+grep -q '<a href="#p-[^"]*">' "$h" || no "html: recent probes do not link to their details"
+grep -q '<details id="p-[^"]*"><summary>' "$h" || no "html: no probe details"
 grep -q '<script' "$h" && no "html: a script tag (escaping?)"
 grep -q '&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x' "$h" || no "html: escaped error text missing"
 grep -q '&lt;b&gt;evil&lt;/b&gt;' "$h" || no "html: escaped route name missing"

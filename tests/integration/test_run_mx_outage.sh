@@ -158,6 +158,15 @@ expect_rc 0
 jcheck 'sorted(f["alert"] for f in d["alert_firings"]) == ["am", "hook", "web"]' "alert firings in the report"
 jcheck 'all(f["subject"] == "loop" and f["end"] and f["duration_seconds"] > 0 and f["delivered"] == 2 and f["delivery_failures"] == 0 and f["repeats"] == 0 for f in d["alert_firings"])' \
 	"alert firing details"
+# ... and each recent probe carries its detail: hops, the relay's reply,
+# the delay DSN as an event; the HTML links it to a <details> block.
+jcheck '[len(x["hops"]) >= 2 and x["smtp"]["code"] == 250 for x in d["recent"] if x["state"] == "delivered"][0]' "recent probe without hops/reply"
+jcheck '[e["type"] for x in d["recent"] if x["id"] == "'"$stuck"'" for e in x["events"]] == ["delay_dsn"]' "delay DSN event of the stuck probe"
+mc -c "$TMP/mc.conf" report --period day --format html -o "$TMP/r.html"
+expect_rc 0
+grep -q "<a href=\"#p-$stuck\">" "$TMP/r.html" || fail "html: no link to the stuck probe's details"
+grep -q "<details id=\"p-$stuck\">" "$TMP/r.html" || fail "html: no details of the stuck probe"
+grep -q '<table id="firings">' "$TMP/r.html" || fail "html: no alert firings table"
 mc -c "$TMP/mc.conf" --json status
 jcheck '[r for r in d["routes"] if r["route"] == "loop"][0]["state"] in ("delivered", "slow")' "status after recovery"
 
