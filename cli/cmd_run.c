@@ -7,7 +7,9 @@
  *      never leaves a probe nobody knows about;
  *   3. record final states (lost once crit has passed), keep the rest
  *      outstanding for the next tick;
- *   4. prune old history, write the metrics file.
+ *   4. run the [check] sections that are due, their blocklists also asked
+ *      about the relay IPs of recent probes (dnsbl_from_probes);
+ *   5. prune old history, write the metrics file.
  * Exit code: the worst current severity of the routes. */
 #include <getopt.h>
 #include <math.h>
