@@ -4,7 +4,8 @@
 # (NET.2) in bl.test and serves the rest of src.test (generic dataset), so
 # `run` reports the relay listed and names the probe it came from. Then
 # `check` reads the same from the store (config form, --from-probes,
-# --no-from-probes), the default mode (public) skips loopback addresses,
+# --no-from-probes, dnsbl_probe_window), the default mode (public) skips
+# loopback addresses,
 # and the authenticated submission hop (the probe host itself) is never
 # asked. Zones: tests/data/zones/rbl/probes-*.
 . "$(dirname "$0")/lib.sh"
@@ -106,6 +107,16 @@ mc -c "$conf" $S check src.test --from-probes=sometimes
 expect_rc 3
 mc -c "$TMP/nope.conf" $S check src.test --from-probes
 expect_rc 3
+
+# The window: probes sent before dnsbl_probe_window are not read.
+sed 's/^dnsbl_from_probes = all$/dnsbl_from_probes = all\ndnsbl_probe_window = 1d/' "$conf" >"$TMP/window.conf"
+chmod 600 "$TMP/window.conf"
+sqlite3 "$db" "update probes set sent_at = sent_at - 2 * 86400"
+mc -c "$TMP/window.conf" $S --json check
+expect_rc 0
+jcheck 'd["checks"][0]["probe_ips"] == [] and d["checks"][0]["dnsbl"] == []' \
+	"check: probes older than dnsbl_probe_window were read"
+sqlite3 "$db" "update probes set sent_at = sent_at + 2 * 86400"
 
 # [check] with the default (public): the next due run asks nothing of the
 # probes' loopback addresses and is clean.
