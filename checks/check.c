@@ -5,9 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "checks/check.h"
 #include "mc_time.h"
+
+/* At most this many probe IPs may be offered per spec. */
+#define CHECK_MAX_PROBE_OFFERS 1024
 
 struct dkim_slot {
 	struct check_job *job;
@@ -55,7 +59,122 @@ static int spec_valid(const struct mc_check_spec *s, struct mc_err *err)
 	for (size_t i = 0; s->dnsbl && i < s->n_dnsbl; i++)
 		if (dnsbl_list_parse(s->dnsbl[i], &list, err))
 			return -1;
+	if (s->n_probe_ips > CHECK_MAX_PROBE_OFFERS)
+		return mc_err_set(err, -1, MC_COMP_USAGE,
+				  "%s: at most %d IPs from probes",
+				  s->domain, CHECK_MAX_PROBE_OFFERS);
 	return 0;
+}
+
+/* ip as dnsbl.c names its targets (parsed, unmapped, formatted) into
+ * out; -1 if it is not an address. */
+static int ip_normalize(const char *ip, struct mc_ipaddr *a,
+			char out[MC_IPADDR_TEXT_MAX])
+{
+	if (!ip || ipaddr_parse(ip, strlen(ip), a))
+		return -1;
+	ipaddr_unmap(a);
+	ipaddr_format(a, out);
+	return 0;
+}
+
+/* Judges the probe IPs offered by the spec (see check.h) into
+ * r->probe_ips and appends the used ones to targets (from *n on).
+ * Returns 0, or -1 when out of memory. */
+static int probe_ips_pick(const struct mc_check_spec *s,
+			  struct mc_check_report *r, const char **targets,
+			  size_t *n)
+{
+	size_t used = 0;
+
+	if (!s->n_probe_ips)
+		return 0;
+	r->probe_ips = calloc(s->n_probe_ips, sizeof(*r->probe_ips));
+	if (!r->probe_ips)
+		return -1;
+	for (size_t i = 0; i < s->n_probe_ips; i++) {
+		const struct mc_check_probe_ip *o = &s->probe_ips[i];
+		struct mc_check_probe_ip_report *p = &r->probe_ips[i];
+		char text[MC_IPADDR_TEXT_MAX], other[MC_IPADDR_TEXT_MAX];
+		struct mc_ipaddr a, b;
+		int ok = ip_normalize(o->ip, &a, text) == 0;
+
+		r->n_probe_ips++;
+		p->ip = ok ? strdup(text) : check_visible(o->ip ? o->ip : "");
+		p->probe_id = check_visible(o->probe_id ? o->probe_id : "");
+		p->route = check_visible(o->route ? o->route : "");
+		if (!p->ip || !p->probe_id || !p->route)
+			return -1;
+		if (!ok) {
+			p->skipped = "not an IP address";
+			continue;
+		}
+		if (ipaddr_is_unspecified(&a)) {
+			p->skipped = "unspecified address";
+			continue;
+		}
+		if (!s->probe_ips_all && !ipaddr_is_global(&a)) {
+			p->skipped = "not a global address";
+			continue;
+		}
+		for (size_t k = 0; k < *n && !p->skipped; k++)
+			if (ip_normalize(targets[k], &b, other) == 0 &&
+			    strcmp(text, other) == 0)
+				p->skipped = k < s->n_ips ? "configured"
+							  : "seen already";
+		if (p->skipped)
+			continue;
+		if (used == MC_CHECK_MAX_PROBE_IPS) {
+			p->skipped = "too many";
+			continue;
+		}
+		targets[(*n)++] = p->ip;
+		used++;
+	}
+	return 0;
+}
+
+/* The probe IP report of a DNSBL target, or NULL (a configured IP or the
+ * domain). */
+static const struct mc_check_probe_ip_report *
+probe_ip_of(const struct mc_check_report *r, const char *target)
+{
+	for (size_t i = 0; target && i < r->n_probe_ips; i++)
+		if (!r->probe_ips[i].skipped &&
+		    strcmp(r->probe_ips[i].ip, target) == 0)
+			return &r->probe_ips[i];
+	return NULL;
+}
+
+/* A blocklist finding about a probe IP says so: the reader must know the
+ * address is a relay's, seen by which probe, not one they configured.
+ * dnsbl.c starts each message with the target and a space. */
+static void probe_ips_annotate(struct mc_check_report *r)
+{
+	struct mc_findings *f = &r->dnsbl->problems;
+
+	for (size_t i = 0; i < f->n; i++) {
+		const char *m = f->v[i].message, *sp = m ? strchr(m, ' ') : NULL;
+		const struct mc_check_probe_ip_report *p;
+		char target[MC_IPADDR_TEXT_MAX], *nm;
+		size_t len;
+
+		if (!sp || (size_t)(sp - m) >= sizeof(target))
+			continue;
+		memcpy(target, m, (size_t)(sp - m));
+		target[sp - m] = '\0';
+		if (!(p = probe_ip_of(r, target)))
+			continue;
+		len = strlen(m) + strlen(p->probe_id) + strlen(p->route) + 64;
+		if (!(nm = malloc(len))) {
+			f->oom = 1;
+			continue;
+		}
+		snprintf(nm, len, "%s (relay IP seen by probe %s of route %s)%s",
+			 target, p->probe_id, p->route, sp);
+		free(f->v[i].message);
+		f->v[i].message = nm;
+	}
 }
 
 static void on_dkim(void *arg, struct mc_dns_result *res)
@@ -83,6 +202,7 @@ static int job_start(struct check_job *j, struct mc_dns *dns,
 	const char **targets;
 	const char *const *lists = s->dnsbl ? s->dnsbl : mc_dnsbl_default_lists;
 	size_t n_lists = s->dnsbl ? s->n_dnsbl : count_lists(lists);
+	size_t n_targets = s->n_ips;
 
 	if (!(j->mx = mx_lookup_start(dns, s->domain, err)))
 		return -1;
@@ -92,7 +212,7 @@ static int job_start(struct check_job *j, struct mc_dns *dns,
 	r->ptr = calloc(s->n_ips ? s->n_ips : 1, sizeof(*r->ptr));
 	j->dkim = calloc(s->n_selectors ? s->n_selectors : 1, sizeof(*j->dkim));
 	r->dkim = calloc(s->n_selectors ? s->n_selectors : 1, sizeof(*r->dkim));
-	targets = calloc(s->n_ips + 1, sizeof(*targets));
+	targets = calloc(s->n_ips + s->n_probe_ips + 1, sizeof(*targets));
 	if (!j->ptr || !r->ptr || !j->dkim || !r->dkim || !targets) {
 		free(targets);
 		return mc_err_set(err, -1, MC_COMP_INTERNAL, "out of memory");
@@ -104,8 +224,12 @@ static int job_start(struct check_job *j, struct mc_dns *dns,
 		}
 		targets[i] = s->ips[i];
 	}
-	targets[s->n_ips] = s->domain;
-	j->dnsbl = dnsbl_lookup_start(dns, targets, s->n_ips + 1, lists,
+	if (probe_ips_pick(s, r, targets, &n_targets)) {
+		free(targets);
+		return mc_err_set(err, -1, MC_COMP_INTERNAL, "out of memory");
+	}
+	targets[n_targets++] = s->domain;
+	j->dnsbl = dnsbl_lookup_start(dns, targets, n_targets, lists,
 				      n_lists, err);
 	free(targets);
 	if (!j->dnsbl)
@@ -279,6 +403,8 @@ static void job_finish(struct check_job *j)
 	}
 	if (j->dnsbl)
 		r->dnsbl = dnsbl_lookup_finish(j->dnsbl);
+	if (r->dnsbl)
+		probe_ips_annotate(r);
 	for (size_t i = 0; j->dkim && i < r->n_dkim; i++) {
 		if (j->dkim[i].asked)
 			check_dkim_key_stub(j->dkim[i].res, &r->dkim[i]);
@@ -329,7 +455,32 @@ void check_report_free(struct mc_check_report *r)
 	free(r->dkim);
 	dmarc_result_free(r->dmarc);
 	dnsbl_result_free(r->dnsbl);
+	for (size_t i = 0; i < r->n_probe_ips; i++) {
+		free(r->probe_ips[i].ip);
+		free(r->probe_ips[i].probe_id);
+		free(r->probe_ips[i].route);
+	}
+	free(r->probe_ips);
 	free(r);
+}
+
+int check_address_in_domain(const char *from, const char *domain)
+{
+	const char *at = from ? strrchr(from, '@') : NULL;
+	const char *d = at ? at + 1 : from;
+	size_t dl, nl;
+
+	if (!d || !domain)
+		return 0;
+	dl = strlen(d);
+	nl = strlen(domain);
+	if (dl && d[dl - 1] == '.')
+		dl--;
+	if (nl && domain[nl - 1] == '.')
+		nl--;
+	if (!dl || !nl || dl < nl || strncasecmp(d + dl - nl, domain, nl))
+		return 0;
+	return dl == nl || d[dl - nl - 1] == '.';
 }
 
 int check_run(struct mc_dns *dns, const struct mc_psl *psl,

@@ -29,6 +29,18 @@
  * temperror, the lookup counts, and records that pass anyone. */
 #define MC_CHECK_SPF_PROBE_IP "192.0.2.0"
 
+/* At most this many relay IPs from the probes are asked of the blocklists
+ * per check (the newest first); more are listed as skipped. */
+#define MC_CHECK_MAX_PROBE_IPS 16
+
+/* A relay address seen in a probe's Received chain (store.h
+ * store_recent_relay_ips()), offered to a check's DNSBL part. Borrowed. */
+struct mc_check_probe_ip {
+	const char *ip;                /* as the header gave it: judged here */
+	const char *probe_id;          /* the newest probe showing it */
+	const char *route;             /* that probe's route */
+};
+
 /* What to check; everything borrowed for the run. */
 struct mc_check_spec {
 	const char *name;              /* [check "name"], or NULL */
@@ -41,6 +53,15 @@ struct mc_check_spec {
 					* domain lists); NULL: the default
 					* lists; non-NULL with n 0: none */
 	size_t n_dnsbl;
+	/* Relay IPs from the probes, newest first: asked of the address
+	 * lists only (never PTR/SPF: a probe's relay may send for other
+	 * domains too). Each is used unless it is not an IP address, is
+	 * 0.0.0.0 or ::, is not globally routable (unless probe_ips_all:
+	 * tests on loopback, private relays behind NAT are not), is one of
+	 * ips already, or comes after MC_CHECK_MAX_PROBE_IPS used ones. */
+	const struct mc_check_probe_ip *probe_ips;
+	size_t n_probe_ips;
+	int probe_ips_all;
 };
 
 struct mc_check_spf_ip {
@@ -61,6 +82,15 @@ struct mc_check_spf {
 	struct mc_findings problems;
 };
 
+/* What became of one offered probe IP. */
+struct mc_check_probe_ip_report {
+	char *ip;                      /* normalised when an address, else
+					* as given (made visible) */
+	char *probe_id;
+	char *route;
+	const char *skipped;           /* NULL: asked; else why not (static) */
+};
+
 struct mc_check_report {
 	char *name;                    /* copied from the spec, or NULL */
 	char *domain;
@@ -72,6 +102,8 @@ struct mc_check_report {
 	size_t n_dkim;
 	struct mc_dmarc_result *dmarc;
 	struct mc_dnsbl_result *dnsbl;
+	struct mc_check_probe_ip_report *probe_ips; /* one per offered IP */
+	size_t n_probe_ips;
 	int severity;                  /* the worst of the parts */
 	size_t dns_queries;            /* queries of the whole run */
 	double seconds;                /* the whole run, wall time */
@@ -90,10 +122,20 @@ int check_run(struct mc_dns *dns, const struct mc_psl *psl,
 
 void check_report_free(struct mc_check_report *r);
 
+/* 1 if the mail address (or bare domain) from is in domain or a
+ * subdomain of it, ASCII case-insensitively (a final dot ignored), else
+ * 0: which routes' probes speak for a [check]'s domain. */
+int check_address_in_domain(const char *from, const char *domain);
+
 /* DESIGN.md "check --json": {"domain","severity","mx":{...},"ptr":[...],
  * "spf":{...},"dkim":[...],"dmarc":{...},"dnsbl":[...],"problems":[{
  * "check","severity","message"}]}, plus "check" (the name, if any) and
- * "dns_queries". NULL when out of memory. */
+ * "dns_queries". Every "dnsbl" entry also says where its target came
+ * from: "source" "config" (ips / --ip), "probe" (with "probe_id" and
+ * "route": a relay IP from that probe's Received chain) or "domain" (a
+ * domain list); and "probe_ips" lists every IP the probes offered:
+ * [{"ip","probe_id","route","used":bool,"skipped":"why"|null}]. NULL when
+ * out of memory. */
 json_t *check_report_json(const struct mc_check_report *r);
 
 /* Calls fn for every problem of the report (severity above OK) with its

@@ -1,6 +1,7 @@
 /* The check report as JSON (DESIGN.md "check --json") and its problems
  * list. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "checks/check.h"
 
@@ -57,6 +58,50 @@ static json_t *spf_json(const struct mc_check_spf *spf)
 			 "ips", ips);
 }
 
+/* The dnsbl entries with the source of each target (check.h). */
+static json_t *dnsbl_json(const struct mc_check_report *r)
+{
+	json_t *arr;
+
+	if (!r->dnsbl)
+		return json_array();
+	arr = dnsbl_result_json(r->dnsbl);
+	for (size_t i = 0; arr && i < r->dnsbl->n && i < json_array_size(arr);
+	     i++) {
+		const struct mc_dnsbl_entry *e = &r->dnsbl->entries[i];
+		json_t *o = json_array_get(arr, i);
+		const struct mc_check_probe_ip_report *p = NULL;
+
+		for (size_t k = 0; !e->domain && k < r->n_probe_ips; k++)
+			if (!r->probe_ips[k].skipped &&
+			    strcmp(r->probe_ips[k].ip, e->target) == 0)
+				p = &r->probe_ips[k];
+		json_object_set_new(o, "source", json_string(
+			e->domain ? "domain" : p ? "probe" : "config"));
+		if (p) {
+			json_object_set_new(o, "probe_id", json_string(p->probe_id));
+			json_object_set_new(o, "route", json_string(p->route));
+		}
+	}
+	return arr;
+}
+
+static json_t *probe_ips_json(const struct mc_check_report *r)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < r->n_probe_ips; i++) {
+		const struct mc_check_probe_ip_report *p = &r->probe_ips[i];
+
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:b,s:o}",
+			"ip", p->ip, "probe_id", p->probe_id, "route", p->route,
+			"used", !p->skipped,
+			"skipped", p->skipped ? json_string(p->skipped)
+					      : json_null()));
+	}
+	return arr;
+}
+
 json_t *check_report_json(const struct mc_check_report *r)
 {
 	json_t *ptr = json_array(), *dkim = json_array(), *problems = json_array();
@@ -76,10 +121,12 @@ json_t *check_report_json(const struct mc_check_report *r)
 		"spf", spf_json(&r->spf),
 		"dkim", dkim,
 		"dmarc", r->dmarc ? dmarc_result_json(r->dmarc) : json_null(),
-		"dnsbl", r->dnsbl ? dnsbl_result_json(r->dnsbl) : json_array(),
+		"dnsbl", dnsbl_json(r),
 		"problems", problems,
 		"dns_queries", (json_int_t)r->dns_queries);
 	if (doc && r->name)
 		json_object_set_new(doc, "check", check_json_str(r->name));
+	if (doc)
+		json_object_set_new(doc, "probe_ips", probe_ips_json(r));
 	return doc;
 }

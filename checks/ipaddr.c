@@ -113,3 +113,43 @@ char *ipaddr_reverse(const struct mc_ipaddr *ip, int upper, int arpa,
 		memcpy(buf + j - 1, ".ip6.arpa", sizeof(".ip6.arpa"));
 	return buf;
 }
+
+int ipaddr_is_unspecified(const struct mc_ipaddr *ip)
+{
+	static const unsigned char zero[16];
+
+	return memcmp(ip->a, zero, ip->family == AF_INET ? 4 : 16) == 0;
+}
+
+struct special_net {
+	const char *net;
+	unsigned prefix;
+};
+
+/* RFC 6890 (and updates) special-purpose blocks whose "Globally
+ * Reachable" is False, plus multicast and the reserved 240/4. */
+static const struct special_net not_global[] = {
+	{"0.0.0.0", 8}, {"10.0.0.0", 8}, {"100.64.0.0", 10},
+	{"127.0.0.0", 8}, {"169.254.0.0", 16}, {"172.16.0.0", 12},
+	{"192.0.0.0", 24}, {"192.0.2.0", 24}, {"192.168.0.0", 16},
+	{"198.18.0.0", 15}, {"198.51.100.0", 24}, {"203.0.113.0", 24},
+	{"224.0.0.0", 4}, {"240.0.0.0", 4},
+	{"::", 128}, {"::1", 128}, {"64:ff9b:1::", 48}, {"100::", 64},
+	{"2001::", 23}, {"2001:db8::", 32}, {"fc00::", 7}, {"fe80::", 10},
+	{"ff00::", 8},
+};
+
+int ipaddr_is_global(const struct mc_ipaddr *in)
+{
+	struct mc_ipaddr ip = *in, net;
+
+	ipaddr_unmap(&ip);
+	for (size_t i = 0; i < sizeof(not_global) / sizeof(not_global[0]); i++) {
+		const char *t = not_global[i].net;
+
+		if (ipaddr_parse(t, strlen(t), &net) == 0 &&
+		    ipaddr_match(&ip, &net, not_global[i].prefix))
+			return 0;
+	}
+	return 1;
+}

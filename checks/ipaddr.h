@@ -30,6 +30,17 @@ int ipaddr_unmap(struct mc_ipaddr *ip);
 int ipaddr_match(const struct mc_ipaddr *ip, const struct mc_ipaddr *net,
 		 unsigned prefix);
 
+/* 1 if ip is a globally routable unicast address -- one a receiver on the
+ * Internet can have seen mail come from, and a public DNS blocklist can
+ * judge -- else 0: unspecified, loopback, private (RFC 1918, RFC 4193
+ * ULA), shared (RFC 6598), link-local, documentation and benchmarking
+ * (RFC 5737, 3849, 2544), multicast, reserved, and IPv4-mapped forms of
+ * those (RFC 6890 special-purpose registries, the "not global" rows). */
+int ipaddr_is_global(const struct mc_ipaddr *ip);
+
+/* 1 for 0.0.0.0 and ::, else 0. */
+int ipaddr_is_unspecified(const struct mc_ipaddr *ip);
+
 /* The usual text form (inet_ntop, RFC 5952 for IPv6) into buf, which must
  * hold MC_IPADDR_TEXT_MAX bytes. Returns buf. */
 char *ipaddr_format(const struct mc_ipaddr *ip, char *buf);

@@ -12,25 +12,35 @@
 #include "checks/check.h"
 #include "cli/check_opts.h"
 #include "cli/cli.h"
+#include "mc_time.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: mailcanary [--json] [--dns-server HOST[:PORT]] check [DOMAIN]\n"
 		"                  [--ip IP]... [--selector S]... [--dnsbl ZONE]... [--no-dnsbl]\n"
+		"                  [--from-probes[=public|all]] [--no-from-probes]\n"
 		"                  [--timeout SECONDS] [--tries N] [--psl FILE]\n"
 		"\n"
 		"Audits the DNS a domain's mail depends on, every query at once: MX and their\n"
 		"addresses, PTR and forward confirmation of each sending IP, SPF (the record,\n"
 		"and check_host() for each IP with postmaster@DOMAIN), DKIM keys of each\n"
 		"selector, DMARC, and DNS blocklists (each IP; the domain on domain:ZONE\n"
-		"lists). Without DOMAIN, runs every [check] section of the config.\n"
+		"lists). Without DOMAIN, runs every [check] section of the config, each\n"
+		"with the relay IPs of recent probes on its blocklists as the section's\n"
+		"dnsbl_from_probes says (read from state_dir, if it holds a database).\n"
 		"\n"
 		"  --ip IP             a sending IP address (repeatable)\n"
 		"  --selector S        a DKIM selector whose key must exist (repeatable)\n"
 		"  --dnsbl ZONE        a blocklist; domain:ZONE for a domain list\n"
 		"                      (repeatable; default: the dnsbl command's lists)\n"
 		"  --no-dnsbl          ask no blocklist\n"
+		"  --from-probes[=M]   also ask the blocklists about the relay IPs in the\n"
+		"                      Received chains of the config's probes (routes whose\n"
+		"                      from is in DOMAIN, last %d days): M public (default:\n"
+		"                      global addresses only) or all; without DOMAIN,\n"
+		"                      overrides every section's dnsbl_from_probes\n"
+		"  --no-from-probes    only the configured / --ip addresses\n"
 		"  --timeout SECONDS   DNS timeout per try (default: config dns_timeout, else %.0f)\n"
 		"  --tries N           DNS tries per query (default: config dns_tries, else %d)\n"
 		"  --psl FILE          public suffix list (default %s)\n"
@@ -38,6 +48,7 @@ static void usage(FILE *out)
 		"Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a DNS failure hides the\n"
 		"answer, or bad usage or config). Text output: a Nagios status line with\n"
 		"perfdata after '|', then each part and the problems.\n",
+		CHECK_PROBE_WINDOW_DEFAULT / 86400,
 		MC_DNS_DEFAULT_TIMEOUT_MS / 1000.0, MC_DNS_DEFAULT_TRIES,
 		MC_PSL_FILE);
 }
@@ -159,10 +170,21 @@ static void print_report(const struct mc_check_report *r)
 			print_part("dmarc", r->dmarc->problems.severity,
 				   "no usable record");
 	}
-	if (r->dnsbl && r->dnsbl->n)
+	if (r->dnsbl && r->dnsbl->n) {
+		size_t used = 0;
+
+		for (size_t i = 0; i < r->n_probe_ips; i++)
+			used += !r->probe_ips[i].skipped;
 		print_part("dnsbl", r->dnsbl->problems.severity,
-			   "%zu listed of %zu queries", r->dnsbl->n_listed,
-			   r->dnsbl->n);
+			   "%zu listed of %zu queries%s", r->dnsbl->n_listed,
+			   r->dnsbl->n, used ? "; relay IPs from probes:" : "");
+		for (size_t i = 0; i < r->n_probe_ips; i++)
+			if (!r->probe_ips[i].skipped)
+				print_part("", -1, "%s (probe %s, route %s)",
+					   r->probe_ips[i].ip,
+					   r->probe_ips[i].probe_id,
+					   r->probe_ips[i].route);
+	}
 }
 
 static void print_text(struct mc_check_report **reps, size_t n, int worst)
@@ -216,6 +238,7 @@ struct check_args {
 	const char *ips[MAX_ARGS], *selectors[MAX_ARGS], *dnsbl[MAX_ARGS];
 	size_t n_ips, n_selectors, n_dnsbl;
 	int no_dnsbl;
+	int from_probes;               /* -1: as configured; else a mode */
 	const char *psl_file;
 	struct check_dns_args dns;
 };
@@ -239,6 +262,8 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 		{"selector", required_argument, NULL, 's'},
 		{"dnsbl", required_argument, NULL, 'b'},
 		{"no-dnsbl", no_argument, NULL, 'B'},
+		{"from-probes", optional_argument, NULL, 'P'},
+		{"no-from-probes", no_argument, NULL, 'N'},
 		{"timeout", required_argument, NULL, 't'},
 		{"tries", required_argument, NULL, 'n'},
 		{"psl", required_argument, NULL, 'p'},
@@ -264,6 +289,20 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 			break;
 		case 'B':
 			a->no_dnsbl = 1;
+			break;
+		case 'P':
+			if (!optarg || strcmp(optarg, "public") == 0) {
+				a->from_probes = MC_PROBE_IPS_PUBLIC;
+			} else if (strcmp(optarg, "all") == 0) {
+				a->from_probes = MC_PROBE_IPS_ALL;
+			} else {
+				cli_fail("check: --from-probes wants public or all, not '%s'",
+					 optarg);
+				return -1;
+			}
+			break;
+		case 'N':
+			a->from_probes = MC_PROBE_IPS_NO;
 			break;
 		case 't':
 			rc = check_opt_timeout("check", optarg, &a->dns);
@@ -339,12 +378,68 @@ static struct mc_check_spec *make_specs(const struct check_args *a,
 	return specs;
 }
 
+/* Offers each spec the relay IPs of the probes (as --from-probes or each
+ * section's dnsbl_from_probes says), read from the config's store when
+ * it has a database. Returns 0, or -1 after printing why when
+ * --from-probes was asked for and the store cannot be read; without
+ * --from-probes that is a note on stderr (a user running `check` by hand
+ * may not be allowed to read the daemon's state) and the configured IPs
+ * are checked alone. */
+static int add_probe_ips(const struct check_args *a, const char *domain,
+			 const struct mc_config *cfg,
+			 struct mc_check_spec *specs, size_t n,
+			 struct check_probe_ips *pips)
+{
+	struct mc_store *st = NULL;
+	struct mc_err err = {0};
+	double now = mc_now_real();
+	int rc = 0;
+
+	if (domain && (a->from_probes < 0 || a->from_probes == MC_PROBE_IPS_NO))
+		return 0;
+	if (check_store_open_existing(cfg, &st, &err)) {
+		if (a->from_probes >= 0) {
+			cli_fail("check: probes' relay IPs: %s", err.msg);
+			return -1;
+		}
+		fprintf(stderr, "mailcanary: check: relay IPs of the probes not checked: %s\n",
+			err.msg);
+		return 0;
+	}
+	if (!st) {
+		if (domain)
+			fprintf(stderr, "mailcanary: check: --from-probes: no probes recorded in %s yet\n",
+				cfg->state_dir);
+		return 0;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct mc_check_cfg *k = domain ? NULL : &cfg->checks[i];
+		int mode = a->from_probes >= 0 ? a->from_probes
+					       : (int)k->dnsbl_from_probes;
+		int window = k ? k->dnsbl_probe_window
+			       : CHECK_PROBE_WINDOW_DEFAULT;
+
+		if (mode == MC_PROBE_IPS_NO)
+			continue;
+		rc = check_probe_ips_load(st, cfg, specs[i].domain, window, now,
+					  &pips[i], &err);
+		if (rc)
+			cli_fail("check: probes' relay IPs: %s", err.msg);
+		specs[i].probe_ips = pips[i].ips;
+		specs[i].n_probe_ips = pips[i].n;
+		specs[i].probe_ips_all = mode == MC_PROBE_IPS_ALL;
+	}
+	store_close(st);
+	return rc;
+}
+
 int cmd_check(const struct mc_cli *cli, int argc, char **argv)
 {
 	struct check_args a;
 	struct mc_dns_opts dopts = {0};
 	struct mc_check_spec *specs = NULL;
 	struct mc_check_report **reps = NULL;
+	struct check_probe_ips *pips = NULL;
 	struct mc_config *cfg = NULL;
 	struct mc_psl *psl = NULL;
 	struct mc_dns *dns = NULL;
@@ -354,12 +449,18 @@ int cmd_check(const struct mc_cli *cli, int argc, char **argv)
 	int rc = MC_EXIT_UNKNOWN, worst = MC_CHK_OK;
 
 	memset(&a, 0, sizeof(a));
+	a.from_probes = -1;
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc > 0 ? MC_EXIT_OK : MC_EXIT_UNKNOWN;
 	rc = MC_EXIT_UNKNOWN;
 	domain = optind < argc ? argv[optind] : NULL;
-	if (domain) {
+	if (domain && a.from_probes >= 0 && a.from_probes != MC_PROBE_IPS_NO) {
+		/* The probes are the config's: it must load. */
+		cfg = config_load(cli->config_path, &err);
+		if (!cfg)
+			return cli_fail("check: --from-probes: %s", err.msg);
+	} else if (domain) {
 		if (!a.dns.timeout_ms || !a.dns.tries)
 			cfg = check_config_optional(cli, "check");
 	} else {
@@ -378,8 +479,13 @@ int cmd_check(const struct mc_cli *cli, int argc, char **argv)
 	}
 	specs = make_specs(&a, domain, cfg, &n);
 	reps = calloc(n ? n : 1, sizeof(*reps));
-	if (!specs || !reps) {
+	pips = calloc(n ? n : 1, sizeof(*pips));
+	if (!specs || !reps || !pips) {
 		rc = cli_fail("check: out of memory");
+		goto out;
+	}
+	if (add_probe_ips(&a, domain, cfg, specs, n, pips)) {
+		rc = MC_EXIT_UNKNOWN;
 		goto out;
 	}
 	check_dns_opts(cli, &a.dns, cfg, &dopts);
@@ -419,6 +525,9 @@ int cmd_check(const struct mc_cli *cli, int argc, char **argv)
 out:
 	for (size_t i = 0; reps && i < n; i++)
 		check_report_free(reps[i]);
+	for (size_t i = 0; pips && i < n; i++)
+		check_probe_ips_clear(&pips[i]);
+	free(pips);
 	free(reps);
 	free(specs);
 	dns_free(dns);

@@ -7,7 +7,9 @@
  *      never leaves a probe nobody knows about;
  *   3. record final states (lost once crit has passed), keep the rest
  *      outstanding for the next tick;
- *   4. prune old history, write the metrics file.
+ *   4. run the [check] sections that are due, their blocklists also asked
+ *      about the relay IPs of recent probes (dnsbl_from_probes);
+ *   5. prune old history, write the metrics file.
  * Exit code: the worst current severity of the routes. */
 #include <getopt.h>
 #include <math.h>
@@ -18,6 +20,7 @@
 #include "alert/alert.h"
 #include "alert/hooks.h"
 #include "checks/check.h"
+#include "cli/check_opts.h"
 #include "cli/cli.h"
 #include "cli/probe_run.h"
 #include "config/config_value.h"
@@ -283,6 +286,7 @@ static int run_checks(const struct mc_cli *cli, const struct mc_config *cfg,
 	struct mc_check_spec *specs = NULL;
 	struct mc_check_report **reps = NULL;
 	const struct mc_check_cfg **due = NULL;
+	struct check_probe_ips *pips = NULL;
 	struct mc_dns *dns = NULL;
 	int worst = 0;
 
@@ -293,7 +297,8 @@ static int run_checks(const struct mc_cli *cli, const struct mc_config *cfg,
 	specs = calloc(cfg->n_checks, sizeof(*specs));
 	reps = calloc(cfg->n_checks, sizeof(*reps));
 	due = calloc(cfg->n_checks, sizeof(*due));
-	if (!specs || !reps || !due) {
+	pips = calloc(cfg->n_checks, sizeof(*pips));
+	if (!specs || !reps || !due || !pips) {
 		mc_err_set(&err, -1, MC_COMP_INTERNAL, "out of memory");
 		goto fail;
 	}
@@ -314,14 +319,26 @@ static int run_checks(const struct mc_cli *cli, const struct mc_config *cfg,
 			}
 			continue;
 		}
+		/* The relays the probes went through are asked of the
+		 * blocklists too (dnsbl_from_probes). A store that cannot
+		 * say leaves the configured IPs alone, with a note. */
+		if (k->dnsbl_from_probes != MC_PROBE_IPS_NO &&
+		    check_probe_ips_load(st, cfg, k->domain,
+					 k->dnsbl_probe_window, now, &pips[n],
+					 &err) != 0)
+			fprintf(stderr, "mailcanary: run: check \"%s\": relay IPs of the probes: %s\n",
+				k->name, err.msg);
 		due[n] = k;
-		specs[n++] = (struct mc_check_spec){
+		specs[n] = (struct mc_check_spec){
 			.name = k->name, .domain = k->domain,
 			.ips = (const char *const *)k->ips, .n_ips = k->n_ips,
 			.selectors = (const char *const *)k->selectors,
 			.n_selectors = k->n_selectors,
 			.dnsbl = (const char *const *)k->dnsbl,
-			.n_dnsbl = k->n_dnsbl};
+			.n_dnsbl = k->n_dnsbl,
+			.probe_ips = pips[n].ips, .n_probe_ips = pips[n].n,
+			.probe_ips_all = k->dnsbl_from_probes == MC_PROBE_IPS_ALL};
+		n++;
 	}
 	if (n == 0)
 		goto out;
@@ -369,6 +386,9 @@ fail:
 out:
 	for (size_t i = 0; reps && i < n; i++)
 		check_report_free(reps[i]);
+	for (size_t i = 0; pips && i < n; i++)
+		check_probe_ips_clear(&pips[i]);
+	free(pips);
 	dns_free(dns);
 	free(reps);
 	free(specs);

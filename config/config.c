@@ -262,6 +262,7 @@ static int open_section(struct parse_ctx *c, const char *section)
 		if (!k)
 			break;
 		k->interval = 3600;
+		k->dnsbl_probe_window = 7 * 86400;
 		k->line = line;
 		k->name = strdup(name);
 		c->cur = k;
@@ -548,6 +549,38 @@ static int alert_key(struct parse_ctx *c, struct mc_alert *a, const char *k,
 	return -1;
 }
 
+const char *config_probe_ips_name(enum mc_probe_ips m)
+{
+	switch (m) {
+	case MC_PROBE_IPS_ALL:
+		return "all";
+	case MC_PROBE_IPS_NO:
+		return "no";
+	case MC_PROBE_IPS_PUBLIC:
+		break;
+	}
+	return "public";
+}
+
+/* public | all | no; "yes" means the default, public. */
+static int set_probe_ips(struct parse_ctx *c, enum mc_probe_ips *dst,
+			 const char *value)
+{
+	int b = config_value_bool(value);
+
+	if (strcmp(value, "public") == 0 || b == 1)
+		*dst = MC_PROBE_IPS_PUBLIC;
+	else if (strcmp(value, "all") == 0)
+		*dst = MC_PROBE_IPS_ALL;
+	else if (b == 0)
+		*dst = MC_PROBE_IPS_NO;
+	else
+		return fail(c, c->line,
+			    "dnsbl_from_probes: expected public, all or no, not '%s'",
+			    value);
+	return 1;
+}
+
 static int check_key(struct parse_ctx *c, struct mc_check_cfg *k,
 		     const char *key, const char *v)
 {
@@ -559,6 +592,11 @@ static int check_key(struct parse_ctx *c, struct mc_check_cfg *k,
 		return set_list(c, &k->selectors, &k->n_selectors, key, v);
 	if (strcmp(key, "dnsbl") == 0)
 		return set_list(c, &k->dnsbl, &k->n_dnsbl, key, v);
+	if (strcmp(key, "dnsbl_from_probes") == 0)
+		return set_probe_ips(c, &k->dnsbl_from_probes, v);
+	if (strcmp(key, "dnsbl_probe_window") == 0)
+		return set_int(c, &k->dnsbl_probe_window, key, v, 3600,
+			       365 * 86400, 1);
 	if (strcmp(key, "interval") == 0)
 		return set_int(c, &k->interval, key, v, 60, 7 * 86400, 1);
 	if (strcmp(key, "alert") == 0)

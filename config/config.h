@@ -100,6 +100,18 @@ struct mc_route {
 	int line;
 };
 
+/* Which relay IPs seen in the probes' Received chains (store.h
+ * store_recent_relay_ips()) a [check] adds to its DNSBL queries:
+ * dnsbl_from_probes = public (default) | all | no. */
+enum mc_probe_ips {
+	MC_PROBE_IPS_PUBLIC = 0,   /* globally routable addresses only */
+	MC_PROBE_IPS_ALL,          /* every address (but 0.0.0.0 and ::) */
+	MC_PROBE_IPS_NO,           /* none: only the configured ips */
+};
+
+/* "public", "all", "no" (static storage). */
+const char *config_probe_ips_name(enum mc_probe_ips m);
+
 /* [check "name"]: a deliverability DNS audit run by `check` and `run`. */
 struct mc_check_cfg {
 	char *name;
@@ -112,6 +124,8 @@ struct mc_check_cfg {
 				    * NULL when the key is absent (the
 				    * default lists), empty for "dnsbl =" */
 	size_t n_dnsbl;
+	enum mc_probe_ips dnsbl_from_probes; /* default public */
+	int dnsbl_probe_window;    /* seconds of probes read back, default 7d */
 	int interval;              /* seconds between runs, default 3600 */
 	char **alerts;             /* NULL-terminated names of [alert] sections */
 	size_t n_alerts;

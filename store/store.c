@@ -599,6 +599,22 @@ char *store_col_strdup(sqlite3_stmt *s, int i, int *oom)
 	return r;
 }
 
+void *store_grow(void **arr, size_t *len, size_t *cap, size_t elem)
+{
+	if (*len == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		void *m = realloc(*arr, nc * elem);
+
+		if (!m)
+			return NULL;
+		*arr = m;
+		*cap = nc;
+	}
+	void *item = (char *)*arr + (*len)++ * elem;
+	memset(item, 0, elem);
+	return item;
+}
+
 /* ---- run bookkeeping and retention ---- */
 
 int store_set_last_run(struct mc_store *st, double now, struct mc_err *err)

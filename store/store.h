@@ -372,6 +372,32 @@ int store_report_details(struct mc_store *st, double since, double until,
 void store_report_details_free(struct store_report_hop_row *h, size_t nh,
 			       struct store_report_event *e, size_t ne);
 
+/* ---- relay IPs for the DNS checks (store_relay_ips.c) ---- */
+
+/* An address a probe's Received chain shows mail came from. */
+struct store_relay_ip {
+	char *ip;                  /* as stored from the Received header */
+	char *probe_id;            /* the newest probe whose chain shows it */
+	char *route;               /* that probe's route */
+	double sent_at;            /* that probe's send time */
+};
+
+/* The distinct hop IPs of the probes of routes[0..n_routes) (routes NULL:
+ * every route) sent at or after since: the addresses receivers saw the
+ * probes come from -- our relays' outbound addresses among them, which is
+ * what DNS blocklists judge. Left out: hops without an IP, and hops whose
+ * protocol is an authenticated submission (RFC 3848/6531 `with` ESMTPA,
+ * ESMTPSA, LMTPA, LMTPSA and their UTF8 forms): their IP is the client's
+ * (the probe host's own), not a relay's. Newest first (by the newest probe
+ * showing each IP; ties by IP), at most max. The store does not judge the
+ * addresses (private, malformed): the caller does. Sets *out to a new
+ * array (NULL when 0) freed with store_relay_ips_free(). */
+int store_recent_relay_ips(struct mc_store *st, const char *const *routes,
+			   size_t n_routes, double since, size_t max,
+			   struct store_relay_ip **out, size_t *n,
+			   struct mc_err *err);
+void store_relay_ips_free(struct store_relay_ip *v, size_t n);
+
 /* ---- run bookkeeping and retention ---- */
 
 /* Records / reads when the last `run` tick finished. store_last_run()

@@ -43,6 +43,11 @@ int store_tx_end(struct mc_store *st, int ok, struct mc_err *err);
 double store_col_double(sqlite3_stmt *s, int i);
 char *store_col_strdup(sqlite3_stmt *s, int i, int *oom);
 
+/* Makes room for one more zeroed element at the end of *arr (len used
+ * of cap), doubling it as needed; returns the element, or NULL when out
+ * of memory (*arr then unchanged). */
+void *store_grow(void **arr, size_t *len, size_t *cap, size_t elem);
+
 /* mkdir -p: missing parents 0755, the last component leaf_mode. */
 int store_mkdir_p(const char *dir, unsigned leaf_mode, struct mc_err *err);
 

@@ -35,23 +35,6 @@ void store_report_hops_free(struct store_report_hop *h, size_t n)
 	free(h);
 }
 
-/* Makes room for one more zeroed element; NULL when out of memory. */
-static void *grow(void **arr, size_t *len, size_t *cap, size_t elem)
-{
-	if (*len == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		void *m = realloc(*arr, nc * elem);
-
-		if (!m)
-			return NULL;
-		*arr = m;
-		*cap = nc;
-	}
-	void *item = (char *)*arr + (*len)++ * elem;
-	memset(item, 0, elem);
-	return item;
-}
-
 int store_report_probes(struct mc_store *st, double since, double until,
 			struct store_report_probe **out, size_t *n,
 			struct mc_err *err)
@@ -74,7 +57,7 @@ int store_report_probes(struct mc_store *st, double since, double until,
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_report_probe *p =
-			grow((void **)&arr, &len, &cap, sizeof(*arr));
+			store_grow((void **)&arr, &len, &cap, sizeof(*arr));
 
 		if (!p) {
 			oom = 1;
@@ -143,7 +126,7 @@ int store_report_hops(struct mc_store *st, double since, double until,
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_report_hop *h =
-			grow((void **)&arr, &len, &cap, sizeof(*arr));
+			store_grow((void **)&arr, &len, &cap, sizeof(*arr));
 
 		if (!h) {
 			oom = 1;
@@ -214,7 +197,7 @@ static int read_detail_hops(struct mc_store *st, double since, double until,
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_report_hop_row *h =
-			grow((void **)&arr, &len, &cap, sizeof(*arr));
+			store_grow((void **)&arr, &len, &cap, sizeof(*arr));
 
 		if (!h) {
 			oom = 1;
@@ -259,7 +242,7 @@ static int read_detail_events(struct mc_store *st, double since,
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_report_event *e =
-			grow((void **)&arr, &len, &cap, sizeof(*arr));
+			store_grow((void **)&arr, &len, &cap, sizeof(*arr));
 
 		if (!e) {
 			oom = 1;

@@ -7,22 +7,6 @@
 #include "store/store_internal.h"
 
 /* Grows *arr (of elem-sized items) by one zeroed item; NULL on ENOMEM. */
-static void *grow(void **arr, size_t *len, size_t *cap, size_t elem)
-{
-	if (*len == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		void *m = realloc(*arr, nc * elem);
-
-		if (!m)
-			return NULL;
-		*arr = m;
-		*cap = nc;
-	}
-	void *item = (char *)*arr + (*len)++ * elem;
-	memset(item, 0, elem);
-	return item;
-}
-
 /* Ends a row loop: 0, or -1 with err filled (out of memory or SQLite). */
 static int end_rows(struct mc_store *st, sqlite3_stmt *s, int rc, int oom,
 		    const char *what, struct mc_err *err)
@@ -104,7 +88,7 @@ int store_check_states(struct mc_store *st, struct store_check_state **out,
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_check_state *c =
-			grow(&arr, &len, &cap, sizeof(*c));
+			store_grow(&arr, &len, &cap, sizeof(*c));
 
 		if (!c) {
 			oom = 1;
@@ -162,7 +146,7 @@ int store_route_states(struct mc_store *st, struct store_route_state **out,
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_route_state *r =
-			grow(&arr, &len, &cap, sizeof(*r));
+			store_grow(&arr, &len, &cap, sizeof(*r));
 		const char *state;
 
 		if (!r) {
@@ -312,7 +296,7 @@ int store_alert_list(struct mc_store *st, struct store_alert **out,
 			  &s, ""))
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_alert *a = grow(&arr, &len, &cap, sizeof(*a));
+		struct store_alert *a = store_grow(&arr, &len, &cap, sizeof(*a));
 
 		if (!a) {
 			oom = 1;
@@ -396,7 +380,7 @@ int store_alert_events(struct mc_store *st, double until,
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_alert_event_row *e =
-			grow(&arr, &len, &cap, sizeof(*e));
+			store_grow(&arr, &len, &cap, sizeof(*e));
 		const char *kind = (const char *)sqlite3_column_text(s, 2);
 
 		if (!e) {

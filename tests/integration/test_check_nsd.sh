@@ -34,37 +34,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat >"$tmp/root.zone" <<'Z'
-$TTL 60
-. IN SOA ns.mailcanary-test. hostmaster.mailcanary-test. 1 3600 600 86400 60
-. IN NS ns.mailcanary-test.
-; good.example.test: everything in order
-good.example.test. MX 10 mx.good.example.test.
-good.example.test. TXT "v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 -all"
-mx.good.example.test. A 192.0.2.25
-mx.good.example.test. AAAA 2001:db8::25
-out.good.example.test. A 192.0.2.10
-10.2.0.192.in-addr.arpa. PTR out.good.example.test.
-s1._domainkey.good.example.test. TXT "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAlxpmxiM2NZYY6B8eJrdIy1633GJLFtY9Prxba888Lhe2OFfNCEMGhzeCysl7fbMjq5+aFS/78yAi2OaYDnMxMHq86qf2ZDPE8ugWoyn2LTSZ8pSrYH8lcDhZLMwxeelz/rI8vL0p4BS7oFtjThSmTyn2IPy0" "w2wVbdDy9MZNYXGVYcLJwhrqjdwuXwbow/kHnHIDR34MTEqkU9DtviHD+L8QiE9KdJ0IJl/pxu/TY0P6g/BpxnysJ7CFB7RL5XMLsZrFhdGTVeAH1LOYgsvebHIObj23qg9HMywbHJc4gBQKaj8qtfnM4c1w/v77ux8VsOIv2qPTiF5lVLnwLz8x3QIDAQAB"
-_dmarc.good.example.test. TXT "v=DMARC1; p=reject; sp=quarantine; rua=mailto:dmarc@good.example.test"
-_dmarc.good.example.test. TXT "google-site-verification=not-dmarc"
-; bad.example.test: trouble everywhere
-bad.example.test. MX 0 .
-bad.example.test. TXT "v=spf1 ip4:198.51.100.0/24 -all"
-11.2.0.192.in-addr.arpa. PTR elsewhere.example.test.
-elsewhere.example.test. A 192.0.2.99
-_dmarc.bad.example.test. TXT "v=DMARC1; p=none"
-_dmarc.bad.example.test. TXT "v=DMARC1; p=reject"
-; alias.example.test: MX to a CNAME, no SPF, bad DMARC tags
-alias.example.test. MX 10 mail.alias.example.test.
-mail.alias.example.test. CNAME real.alias.example.test.
-real.alias.example.test. A 192.0.2.30
-_dmarc.alias.example.test. TXT "v=DMARC1; p=quarantine; pct=200; rua=dmarc@alias.example.test"
-; blocklist data for check (its one DNS server is this nsd)
-11.2.0.192.bl.test. A 127.0.0.2
-11.2.0.192.bl.test. TXT "listed for the check test"
-bad.example.test.dbl.test. A 127.0.1.2
-Z
+# The zone: tests/data/zones/check.zone (README.md there says what each
+# domain tests).
+cp "$repo/tests/data/zones/check.zone" "$tmp/root.zone"
 dns_nsd_start "$tmp/nsd" "$addr" "$port" "$tmp/root.zone"
 dns_wait_serial "$addr" "$port" 1 || { cat "$tmp/nsd/nsd.log" >&2; exit 2; }
 

@@ -42,17 +42,13 @@ opendkim-genkey --bits=1024 --domain=example.test --selector=short \
 # opendkim-genkey's default h=sha256, under opendkim-testmsg's rsa-sha1.
 opendkim-genkey --bits=1024 --domain=example.test --selector=sha256only \
 	--append-domain --directory="$tmp" || exit 2
+# The zone: tests/data/zones/dkim.zone, plus the keys made above.
 {
-	echo '$TTL 60'
-	echo '. IN SOA ns.mailcanary-test. hostmaster.mailcanary-test. 1 3600 600 86400 60'
-	echo '. IN NS ns.mailcanary-test.'
-	echo 'ns.mailcanary-test. IN A 127.0.0.11'
+	sed "s/@ADDR@/$addr/g" "$repo/tests/data/zones/dkim.zone"
 	# The stubs end in a comment after the closing parenthesis.
 	sed 's/)[^"]*$/)/' "$tmp/mc2026.txt"
 	sed 's/)[^"]*$/)/' "$tmp/short.txt"
 	sed 's/)[^"]*$/)/' "$tmp/sha256only.txt"
-	echo 'revoked._domainkey.example.test. IN TXT "v=DKIM1; k=rsa; p="'
-	echo 'bad._domainkey.example.test. IN TXT "v=DKIM1; k=rsa; p=not*base64"'
 } >"$tmp/root.zone"
 
 dns_nsd_start "$tmp/nsd" "$addr" "$port" "$tmp/root.zone"

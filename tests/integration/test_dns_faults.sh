@@ -1,6 +1,6 @@
 #!/bin/sh
 # DNS faults a real server will not produce, through the real `mailcanary
-# --json spf`: tests/env/dns/fakedns.py answers SERVFAIL/REFUSED, stays
+# --json spf` (and dnsbl, check, dmarc, dkim key): tests/env/dns/fakedns.py answers SERVFAIL/REFUSED, stays
 # silent, truncates UDP (TC) and answers fully over TCP, drops the TCP
 # connection, sends malformed and oversized packets. Timeouts and SERVFAIL
 # must be temperror (never none/pass), TCP fallback must give the right
@@ -97,6 +97,69 @@ check cname-chain "$s" x@cnamechain.fault.test pass 0
 check include-servfail "$s" x@include.fault.test temperror 3 SERVFAIL
 check mx-first-answers "$s" x@mx.fault.test pass 0
 check nxdomain-is-none "$s" x@absent.fault.test none 1
+# The other DNS commands meet the same faults below each fault's name
+# (fakedns.py: the rightmost label under fault.test decides): a DNSBL
+# query 1.2.0.192.K.fault.test, _dmarc.K.fault.test, s1._domainkey.K...
+# A fault is never "clean", "listed", "no record" or OK.
+# judge NAME WANT_RC PYTHON-EXPR(d) CMD...
+judge() {
+	name=$1 want_rc=$2 expr=$3
+	shift 3
+	"$bin" --dns-server "$s" --json "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	verdict=$(python3 - "$tmp/out" "$tmp/err" "$expr" <<'EOF'
+import json, sys
+out, err, expr = sys.argv[1:4]
+try:
+    d = json.load(open(out))
+except ValueError as e:
+    print("output is not one JSON document: %s" % e); sys.exit()
+text = open(err, errors="replace").read()
+if "Sanitizer" in text or "runtime error" in text:
+    print("sanitizer report: " + text[:300]); sys.exit()
+print("ok" if eval(expr, {"d": d}) else "%s is false on %s" % (expr, open(out).read()[:400]))
+EOF
+)
+	if [ "$verdict" = ok ] && { [ "$want_rc" = any ] || [ "$rc" -eq "$want_rc" ]; }; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name: $verdict (exit $rc, want $want_rc)"
+	fi
+}
+T="--timeout 0.5 --tries 2"
+bl() { judge "dnsbl-$1" "$2" "$3" dnsbl $T --list "$1.fault.test" 192.0.2.1; }
+st='d["results"][0]["status"]'
+bl ok 0 "$st == 'clean'"
+bl servfail 3 "$st == 'error' and 'SERVFAIL' in d['results'][0]['txt']"
+bl refused 3 "$st == 'error' and 'REFUSED' in d['results'][0]['txt']"
+bl timeout 3 "$st == 'timeout'"
+bl tc 2 "$st == 'listed' and d['results'][0]['codes'] == ['127.0.0.2']"   # TCP fallback
+bl tcdrop 3 "$st in ('error', 'timeout')"
+for m in short badid otherq; do          # c-ares ignores such replies: no answer
+	bl $m 3 "$st in ('error', 'timeout')"
+done
+for m in rdlen ptrloop ancount garbage; do
+	bl $m 3 "$st == 'error' and 'malformed' in d['results'][0]['txt']"
+done
+# A NOERROR answer holding no A record (only TXT/CNAME records, broken or
+# huge) lists nothing (RFC 5782 lists by A): clean or error, never listed.
+for m in txtlen hugetxt manytxt cnamechain; do
+	bl $m any "$st in ('clean', 'error')"
+done
+for m in servfail refused timeout short rdlen garbage; do
+	judge "check-$m" 3 '(d["severity"] == 3 and d["mx"]["status"] != "ok"
+	    and d["spf"]["result"] == "temperror" and d["dmarc"]["severity"] == 3
+	    and {p["check"] for p in d["problems"]} >= {"mx", "spf", "dmarc"})' \
+		check "$m.fault.test" --no-dnsbl --selector s1 --timeout 0.5 --tries 1
+	judge "dmarc-$m" 3 'd["severity"] == 3 and d["policy"] is None and "cannot tell" in d["errors"][0]' \
+		dmarc --timeout 0.5 --tries 1 "$m.fault.test"
+	judge "dkim-key-$m" 3 'd["status"] == "temperror" and d["key_type"] is None' \
+		dkim key --timeout 0.5 --tries 1 "$m.fault.test" s1
+done
+judge dmarc-hugetxt 3 '"longer than" in d["errors"][0]' \
+	dmarc --timeout 0.5 --tries 1 hugetxt.fault.test
+
 if [ -n "$v6" ]; then
 	check ipv6-server "[::1]:$port" x@ok.fault.test pass 0
 	check ipv6-server-tc "[::1]:$port" x@tc.fault.test pass 0

@@ -31,24 +31,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The lists: tests/data/zones/rbl/ (README.md in tests/data/zones).
 mkdir -p "$tmp/rbl"
-cat >"$tmp/rbl/bl.zone" <<'Z'
-:127.0.0.2:Listed in the test list: $
-127.0.0.2
-192.0.2.66
-Z
-cat >"$tmp/rbl/err.zone" <<'Z'
-:127.255.255.254:Query via public resolver refused
-0/0
-Z
-cat >"$tmp/rbl/wild.zone" <<'Z'
-:198.51.100.7:Wildcarded
-0/0
-Z
-cat >"$tmp/rbl/dbl.zone" <<'Z'
-:127.0.1.2:Spam domain $
-spam.example.test
-Z
+cp "$repo/tests/data/zones/rbl/bl.zone" "$repo/tests/data/zones/rbl/err.zone" \
+	"$repo/tests/data/zones/rbl/wild.zone" "$repo/tests/data/zones/rbl/dbl.zone" \
+	"$tmp/rbl/"
 dns_rbldnsd_start "$tmp/rbl" "$addr" "$port" bl.test:ip4set:bl.zone \
 	err.test:ip4trie:err.zone wild.test:ip4trie:wild.zone \
 	dbl.test:dnset:dbl.zone

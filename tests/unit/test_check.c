@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "checks/check.h"
@@ -124,7 +125,8 @@ static void test_good_domain(void **state)
 	const char *key;
 	json_t *v;
 	static const char *const keys[] = {"domain", "severity", "mx", "ptr",
-		"spf", "dkim", "dmarc", "dnsbl", "problems", "dns_queries"};
+		"spf", "dkim", "dmarc", "dnsbl", "problems", "dns_queries",
+		"probe_ips"};
 
 	(void)state;
 	if (r->severity != MC_CHK_OK)
@@ -166,6 +168,11 @@ static void test_good_domain(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 		json_object_get(j, "dmarc"), "policy")), "reject");
 	assert_int_equal(json_array_size(json_object_get(j, "problems")), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "probe_ips")), 0);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(j, "dnsbl"), 0), "source")), "config");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(j, "dnsbl"), 1), "source")), "domain");
 	assert_null(json_object_get(j, "check"));
 	json_decref(j);
 	check_report_free(r);
@@ -366,6 +373,101 @@ static void test_dkim_keys(void **state)
 	check_report_free(r);
 }
 
+/* Relay IPs from the probes: which are asked (global ones, or all), which
+ * are skipped and why, the cap, where each DNSBL entry came from in the
+ * JSON, and findings that name the probe. */
+static void test_probe_ips(void **state)
+{
+	const char *ips[] = {"192.0.2.10"};
+	const char *lists[] = {"bl.test", "domain:dbl.test"};
+	struct mc_check_probe_ip offered[10 + MC_CHECK_MAX_PROBE_IPS] = {
+		{"127.0.0.2", "p1", "r1"},
+		{"192.0.2.10", "p1", "r1"},
+		{"::ffff:127.0.0.2", "p2", "r1"},
+		{"not an ip\x01", "p3", "r2"},
+		{"0.0.0.0", "p3", "r2"},
+		{"::", "p3", "r2"},
+		{"8.8.8.8", "p4", "r2"},
+		{NULL, NULL, NULL},
+	};
+	char many[MC_CHECK_MAX_PROBE_IPS + 2][16];
+	struct mc_check_spec spec = {.name = "g", .domain = "good.test",
+				     .ips = ips, .n_ips = 1, .dnsbl = lists,
+				     .n_dnsbl = 2, .probe_ips = offered,
+				     .n_probe_ips = 8};
+	struct mc_check_report *r;
+	json_t *j, *e, *p;
+
+	(void)state;
+	/* The default: only global addresses. */
+	r = run1(&spec);
+	assert_int_equal(r->n_probe_ips, 8);
+	assert_string_equal(r->probe_ips[0].skipped, "not a global address");
+	assert_string_equal(r->probe_ips[1].skipped, "not a global address");
+	assert_string_equal(r->probe_ips[2].ip, "127.0.0.2");
+	assert_string_equal(r->probe_ips[3].skipped, "not an IP address");
+	assert_string_equal(r->probe_ips[3].ip, "not an ip\\x01");
+	assert_string_equal(r->probe_ips[4].skipped, "unspecified address");
+	assert_string_equal(r->probe_ips[5].skipped, "unspecified address");
+	assert_null(r->probe_ips[6].skipped);
+	assert_string_equal(r->probe_ips[7].skipped, "not an IP address");
+	assert_string_equal(r->probe_ips[7].probe_id, "");
+	assert_int_equal(r->dnsbl->n, 3);       /* 192.0.2.10, 8.8.8.8, domain */
+	assert_int_equal(r->severity, MC_CHK_OK);
+	check_report_free(r);
+
+	/* all: loopback is asked too, and found listed. */
+	spec.probe_ips_all = 1;
+	spec.n_probe_ips = 7;
+	r = run1(&spec);
+	assert_null(r->probe_ips[0].skipped);
+	assert_string_equal(r->probe_ips[1].skipped, "configured");
+	assert_string_equal(r->probe_ips[2].skipped, "seen already");
+	assert_null(r->probe_ips[6].skipped);
+	assert_int_equal(r->dnsbl->n, 4);
+	assert_int_equal(r->dnsbl->n_listed, 1);
+	assert_int_equal(r->severity, MC_CHK_CRITICAL);
+	assert_true(has(r, "dnsbl", MC_CHK_CRITICAL,
+			"127.0.0.2 (relay IP seen by probe p1 of route r1) is listed on bl.test (127.0.0.2): listed for testing"));
+	j = check_report_json(r);
+	e = json_object_get(j, "dnsbl");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(e, 0), "source")), "config");
+	assert_null(json_object_get(json_array_get(e, 0), "probe_id"));
+	p = json_array_get(e, 1);
+	assert_string_equal(json_string_value(json_object_get(p, "ip")), "127.0.0.2");
+	assert_string_equal(json_string_value(json_object_get(p, "status")), "listed");
+	assert_string_equal(json_string_value(json_object_get(p, "source")), "probe");
+	assert_string_equal(json_string_value(json_object_get(p, "probe_id")), "p1");
+	assert_string_equal(json_string_value(json_object_get(p, "route")), "r1");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(e, 2), "probe_id")), "p4");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(e, 3), "source")), "domain");
+	e = json_object_get(j, "probe_ips");
+	assert_int_equal(json_array_size(e), 7);
+	p = json_array_get(e, 1);
+	assert_string_equal(json_string_value(json_object_get(p, "ip")), "192.0.2.10");
+	assert_true(json_is_false(json_object_get(p, "used")));
+	assert_string_equal(json_string_value(json_object_get(p, "skipped")), "configured");
+	p = json_array_get(e, 0);
+	assert_true(json_is_true(json_object_get(p, "used")));
+	assert_true(json_is_null(json_object_get(p, "skipped")));
+	json_decref(j);
+	check_report_free(r);
+
+	/* The cap: MC_CHECK_MAX_PROBE_IPS used, the rest "too many". */
+	for (size_t i = 0; i < MC_CHECK_MAX_PROBE_IPS + 2; i++) {
+		snprintf(many[i], sizeof(many[i]), "9.9.9.%zu", i + 1);
+		offered[7 + i] = (struct mc_check_probe_ip){many[i], "p5", "r3"};
+	}
+	spec.probe_ips_all = 0;
+	spec.n_probe_ips = 7 + MC_CHECK_MAX_PROBE_IPS + 2;
+	r = run1(&spec);
+	assert_int_equal(r->dnsbl->n, 1 + MC_CHECK_MAX_PROBE_IPS + 1);
+	assert_null(r->probe_ips[7 + MC_CHECK_MAX_PROBE_IPS - 2].skipped);
+	assert_string_equal(r->probe_ips[7 + MC_CHECK_MAX_PROBE_IPS - 1].skipped, "too many");
+	assert_string_equal(r->probe_ips[7 + MC_CHECK_MAX_PROBE_IPS + 1].skipped, "too many");
+	check_report_free(r);
+}
+
 static void test_util(void **state)
 {
 	char out[16], *v;
@@ -413,6 +515,46 @@ static void test_util(void **state)
 	findings_clear(&f);
 	assert_int_equal(f.n, 0);
 	findings_clear(NULL);
+
+	assert_true(check_address_in_domain("probe@src.test", "src.test"));
+	assert_true(check_address_in_domain("probe@Mon.SRC.test.", "src.test."));
+	assert_true(check_address_in_domain("src.test", "SRC.TEST"));
+	assert_false(check_address_in_domain("probe@xsrc.test", "src.test"));
+	assert_false(check_address_in_domain("probe@src.test.example", "src.test"));
+	assert_false(check_address_in_domain("probe@test", "src.test"));
+	assert_false(check_address_in_domain("probe@", "src.test"));
+	assert_false(check_address_in_domain(NULL, "src.test"));
+	assert_false(check_address_in_domain("a@src.test", NULL));
+	assert_false(check_address_in_domain("a@src.test", ""));
+
+	{
+		static const char *const global[] = {"8.8.8.8", "192.0.3.1",
+			"100.128.0.1", "172.32.0.1", "2a00:1450::1", "2002:c000:201::1",
+			"::ffff:8.8.4.4"};
+		static const char *const special[] = {"0.0.0.0", "10.1.2.3",
+			"100.64.0.1", "127.0.0.2", "169.254.1.1", "172.16.5.5",
+			"192.0.0.9", "192.0.2.10", "192.168.1.1", "198.19.0.1",
+			"198.51.100.3", "203.0.113.3", "224.0.0.1", "255.255.255.255",
+			"::", "::1", "::ffff:10.0.0.1", "64:ff9b:1::1", "100::1",
+			"2001::1", "2001:db8::1", "fd00::1", "fe80::1", "ff02::1"};
+		struct mc_ipaddr a;
+
+		for (size_t i = 0; i < sizeof(global) / sizeof(global[0]); i++) {
+			assert_int_equal(ipaddr_parse(global[i], strlen(global[i]), &a), 0);
+			if (!ipaddr_is_global(&a))
+				fail_msg("%s should be global", global[i]);
+			assert_false(ipaddr_is_unspecified(&a));
+		}
+		for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+			assert_int_equal(ipaddr_parse(special[i], strlen(special[i]), &a), 0);
+			if (ipaddr_is_global(&a))
+				fail_msg("%s should not be global", special[i]);
+		}
+		assert_int_equal(ipaddr_parse("::", 2, &a), 0);
+		assert_true(ipaddr_is_unspecified(&a));
+		assert_int_equal(ipaddr_parse("0.0.0.0", 7, &a), 0);
+		assert_true(ipaddr_is_unspecified(&a));
+	}
 }
 
 int main(void)
@@ -424,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_dns_trouble),
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_dkim_keys),
+		cmocka_unit_test(test_probe_ips),
 		cmocka_unit_test(test_util),
 	};
 

@@ -447,8 +447,11 @@ static void test_check_sections(void **state)
 			"selectors = s1, s2._x\n"
 			"dnsbl = zen.example, domain:dbl.example\n"
 			"interval = 2h\n"
+			"dnsbl_from_probes = all\n"
+			"dnsbl_probe_window = 2d\n"
 			"[check \"b\"]\n"
 			"domain = b.example.\n"
+			"dnsbl_from_probes = no\n"
 			"dnsbl =\n", &err);
 	if (!cfg)
 		fail_msg("%s", err.msg);
@@ -464,12 +467,17 @@ static void test_check_sections(void **state)
 	assert_int_equal(k->n_dnsbl, 2);
 	assert_string_equal(k->dnsbl[1], "domain:dbl.example");
 	assert_int_equal(k->interval, 7200);
+	assert_int_equal(k->dnsbl_from_probes, MC_PROBE_IPS_ALL);
+	assert_string_equal(config_probe_ips_name(k->dnsbl_from_probes), "all");
+	assert_int_equal(k->dnsbl_probe_window, 2 * 86400);
 	assert_int_equal(k->n_alerts, 0);
 	assert_non_null(k->alerts);
 	assert_int_equal(k->line, 1);
 	k = config_check(cfg, "b");
 	assert_non_null(k);
 	assert_int_equal(k->interval, 3600);
+	assert_int_equal(k->dnsbl_from_probes, MC_PROBE_IPS_NO);
+	assert_string_equal(config_probe_ips_name(k->dnsbl_from_probes), "no");
 	assert_int_equal(k->n_ips, 0);
 	assert_non_null(k->ips);
 	assert_null(k->ips[0]);
@@ -481,7 +489,21 @@ static void test_check_sections(void **state)
 	cfg = load_text("[check \"c\"]\ndomain = c.example\n", &err);
 	assert_non_null(cfg);
 	assert_null(cfg->checks[0].dnsbl);   /* absent: the default lists */
+	assert_int_equal(cfg->checks[0].dnsbl_from_probes, MC_PROBE_IPS_PUBLIC);
+	assert_string_equal(config_probe_ips_name(MC_PROBE_IPS_PUBLIC), "public");
+	assert_int_equal(cfg->checks[0].dnsbl_probe_window, 7 * 86400);
 	config_free(cfg);
+	cfg = load_text("[check \"c\"]\ndomain = c.example\ndnsbl_from_probes = yes\n"
+			"[check \"d\"]\ndomain = d.example\ndnsbl_from_probes = public\n",
+			&err);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->checks[0].dnsbl_from_probes, MC_PROBE_IPS_PUBLIC);
+	assert_int_equal(cfg->checks[1].dnsbl_from_probes, MC_PROBE_IPS_PUBLIC);
+	config_free(cfg);
+	expect_error("[check \"a\"]\ndomain = a.example\ndnsbl_from_probes = some\n",
+		     "t.conf:3: dnsbl_from_probes: expected public, all or no, not 'some'");
+	expect_error("[check \"a\"]\ndomain = a.example\ndnsbl_probe_window = 10m\n",
+		     "t.conf:3: dnsbl_probe_window: 600 is out of range 3600..31536000");
 
 	expect_error("[check \"a\"]\nips = 192.0.2.1\n",
 		     "t.conf:1: check \"a\": domain is required");

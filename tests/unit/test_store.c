@@ -747,6 +747,99 @@ static void test_events_hops(void **state)
 	store_close(st);
 }
 
+/* The relay IPs of recent probes: submission hops and empty IPs left out,
+ * one row per IP naming its newest probe, newest first, the route filter,
+ * the window, the cap, and errors. */
+static void test_relay_ips(void **state)
+{
+	struct mc_err err = {0};
+	struct mc_store *st;
+	struct store_relay_ip *v;
+	size_t n;
+	struct store_hop a[3] = {
+		{"probe.test", "relay.test", "ESMTPSA", "10.0.0.5", NULL, NAN, NAN},
+		{"relay.test", "mx.test", "ESMTPS", "192.0.2.1", NULL, NAN, NAN},
+		{"mx.test", "imap.test", "LMTP", "192.0.2.9", NULL, NAN, NAN},
+	};
+	struct store_hop b[3] = {
+		{"probe.test", "relay.test", "utf8smtpsa", "10.0.0.5", NULL, NAN, NAN},
+		{"relay.test", "mx.test", "ESMTP", "192.0.2.1", NULL, NAN, NAN},
+		{"relay2.test", "mx.test", NULL, "2001:db8::7", NULL, NAN, NAN},
+	};
+	struct store_hop c[2] = {
+		{"relay.test", "mx.test", "ESMTP", "198.51.100.3", NULL, NAN, NAN},
+		{NULL, "mx.test", "LMTP", "", NULL, NAN, NAN},
+	};
+	const char *only_r1[] = {"r1"};
+	const char *none[] = {"nope"};
+
+	(void)state;
+	st = open_ok(dir);
+	assert_int_equal(store_recent_relay_ips(st, NULL, 0, 0, 10, &v, &n, &err), 0);
+	assert_null(v);
+	assert_int_equal(n, 0);
+
+	pending(st, "old", "r1", NOW - 100);
+	pending(st, "p1", "r1", NOW);
+	pending(st, "p2", "r1", NOW + 10);
+	pending(st, "p3", "r2", NOW + 5);
+	assert_int_equal(store_hops_add(st, "old", c, 2, &err), 0);
+	assert_int_equal(store_hops_add(st, "p1", a, 3, &err), 0);
+	assert_int_equal(store_hops_add(st, "p2", b, 3, &err), 0);
+	assert_int_equal(store_hops_add(st, "p3", c, 2, &err), 0);
+
+	/* Every route since NOW: 192.0.2.1 seen by p1 and p2 (newest p2);
+	 * 2001:db8::7 by p2; 198.51.100.3 by p3 (NOW + 5); 192.0.2.9 by p1;
+	 * never the submission hops' 10.0.0.5 nor the empty IP. */
+	assert_int_equal(store_recent_relay_ips(st, NULL, 0, NOW, 10, &v, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[0].ip, "192.0.2.1");
+	assert_string_equal(v[0].probe_id, "p2");
+	assert_string_equal(v[0].route, "r1");
+	assert_true(v[0].sent_at == NOW + 10);
+	assert_string_equal(v[1].ip, "2001:db8::7");
+	assert_string_equal(v[1].probe_id, "p2");
+	assert_string_equal(v[2].ip, "198.51.100.3");
+	assert_string_equal(v[2].probe_id, "p3");
+	assert_string_equal(v[2].route, "r2");
+	assert_string_equal(v[3].ip, "192.0.2.9");
+	assert_string_equal(v[3].probe_id, "p1");
+	store_relay_ips_free(v, n);
+
+	/* The cap keeps the newest. */
+	assert_int_equal(store_recent_relay_ips(st, NULL, 0, NOW, 2, &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[1].ip, "2001:db8::7");
+	store_relay_ips_free(v, n);
+
+	/* Route r1 over the whole history: the old probe's IP comes last. */
+	assert_int_equal(store_recent_relay_ips(st, only_r1, 1, 0, 10, &v, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[3].ip, "198.51.100.3");
+	assert_string_equal(v[3].probe_id, "old");
+	store_relay_ips_free(v, n);
+
+	/* No such route, an empty route list, max 0: nothing. */
+	assert_int_equal(store_recent_relay_ips(st, none, 1, 0, 10, &v, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_recent_relay_ips(st, only_r1, 0, 0, 10, &v, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_recent_relay_ips(st, NULL, 0, 0, 0, &v, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(v);
+
+	/* Too many routes; a broken table. */
+	assert_int_equal(store_recent_relay_ips(st, only_r1, 100000, 0, 10, &v,
+						&n, &err), -1);
+	expect_msg(&err, "more than 1000 routes");
+	assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hops"), 10);
+	assert_true(store_exec(st, &err, "x", "DROP TABLE hops", "") >= 0);
+	assert_int_equal(store_recent_relay_ips(st, NULL, 0, 0, 10, &v, &n, &err), -1);
+	expect_msg(&err, "reading the relay IPs of recent probes");
+	assert_null(v);
+	store_close(st);
+}
+
 static void test_checks(void **state)
 {
 	struct store_check_state *cs;
@@ -1108,6 +1201,7 @@ int main(void)
 		T(test_finish_counters_route_state),
 		T(test_finish_rolls_back),
 		T(test_events_hops),
+		T(test_relay_ips),
 		T(test_checks),
 		T(test_alerts),
 		T(test_alert_history),

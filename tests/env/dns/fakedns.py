@@ -28,6 +28,13 @@ Behaviour by query name (any type unless said):
   mx.fault.test          TXT "v=spf1 mx -all"; MX mx1 (A 192.0.2.1), mx2
                          (times out); mx1 is preferred
 other names: NXDOMAIN.
+
+A fault applies to every name below its label too (the rightmost label
+under fault.test decides): 1.2.0.192.servfail.fault.test (a DNSBL query
+with list servfail.fault.test), _dmarc.timeout.fault.test and
+s1._domainkey.short.fault.test meet the same fault as servfail.fault.test
+etc. Below tc.fault.test, A queries get A 127.0.0.2 over TCP (a DNSBL
+listing reached only through the TCP fallback).
 """
 import random
 import socket
@@ -80,6 +87,10 @@ def answer_rrs(name, qtype):
         return []
     if name == "mx1." + ZONE and qtype == 1:
         return [dnswire.rr(name, 1, socket.inet_aton("192.0.2.1"))]
+    if name.endswith(".tc." + ZONE):
+        if qtype == 1:
+            return [dnswire.rr(name, 1, socket.inet_aton("127.0.0.2"))]
+        return []
     return None
 
 
@@ -87,7 +98,8 @@ def respond(data, tcp):
     """Returns the reply bytes, or None to stay silent / drop."""
     qid, flags, qname, qtype, question = dnswire.parse_query(data)
     name = qname.decode("latin-1").lower().rstrip(".")
-    label = name[:-len(ZONE) - 1] if name.endswith("." + ZONE) else ""
+    sub = name[:-len(ZONE) - 1] if name.endswith("." + ZONE) else ""
+    label = sub.rsplit(".", 1)[-1]           # the fault: see the docstring
     rd = flags & 0x0100
     ok = 0x8400 | rd             # response, authoritative
     if label in ("timeout", "mx2"):
