@@ -148,9 +148,11 @@ int report_text(const struct report *r, FILE *out)
 			probe_state_name(x->worst_state),
 			x->error ? x->error : "-");
 	}
+	int fw = w < 7 ? 7 : w;    /* "SUBJECT" */
+
 	fprintf(out, "\nALERT FIRINGS: %zu\n", r->n_firings);
 	if (r->n_firings)
-		fprintf(out, "%-*s  %-12s  %-20s  %-20s  %9s  %-8s  %s\n", w,
+		fprintf(out, "%-*s  %-12s  %-20s  %-20s  %9s  %-9s  %s\n", fw,
 			"SUBJECT", "ALERT", "START", "END", "DURATION",
 			"SENT/FAIL", "SUMMARY");
 	for (size_t i = 0; i < r->n_firings; i++) {
@@ -160,7 +162,7 @@ int report_text(const struct report *r, FILE *out)
 		if (!isnan(x->end))
 			snprintf(dur, sizeof(dur), "%.0fs", x->end - x->start);
 		snprintf(sent, sizeof(sent), "%d/%d", x->delivered, x->failed);
-		fprintf(out, "%-*s  %-12s  %-20s  %-20s  %9s  %-8s  %s\n", w,
+		fprintf(out, "%-*s  %-12s  %-20s  %-20s  %9s  %-9s  %s\n", fw,
 			x->subject, x->alert, when(x->start, t1),
 			isnan(x->end) ? "firing" : when(x->end, t2), dur, sent,
 			x->summary ? x->summary : "-");
