@@ -365,6 +365,9 @@ int cmd_report(const struct mc_cli *cli, int argc, char **argv)
 		rc = cli_fail("report: %s", err.msg);
 		goto out;
 	}
+	/* Everything is in r now; the browser and the relay need no store. */
+	store_close(st);
+	st = NULL;
 	rc = MC_EXIT_OK;
 	if ((path || !mail_to) && output(r, f, path))
 		rc = MC_EXIT_UNKNOWN;
