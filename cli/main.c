@@ -42,7 +42,7 @@ static const struct command commands[] = {
 	 "send a test firing+resolved alert through one [alert] section"},
 	{"logs", cmd_logs, "[--format F] [--status S] [--since T] [--until T] [--rcpt A] [--trace ID] FILE...",
 	 "statistics, search and trace over MTA logs"},
-	{"report", cmd_report, "[--period day|week|month] [--since T] [--until T] [--format text|json|html] [-o FILE]",
+	{"report", cmd_report, "[--period day|week|month] [--since T] [--until T] [--format text|json|html|pdf] [-o FILE] [--mail-to ADDR]",
 	 "delivery statistics from history"},
 	/* commands: one line each, in the order --help shows them */
 };

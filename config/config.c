@@ -23,7 +23,7 @@
 #define SECRET_MAX 1024
 
 enum section_type { SEC_NONE, SEC_GLOBAL, SEC_RELAY, SEC_MAILBOX, SEC_ROUTE,
-		   SEC_CHECK, SEC_ALERT };
+		   SEC_CHECK, SEC_ALERT, SEC_REPORT };
 
 /* Names of referenced sections, resolved once every section is known. */
 struct route_refs {
@@ -55,6 +55,8 @@ struct parse_ctx {
 	void *cur;
 	struct route_refs *refs;   /* parallel to cfg->routes */
 	struct alert_refs *arefs;  /* parallel to cfg->alerts */
+	char *report_relay;        /* [report] relay = */
+	int report_relay_line;
 	char seen[64][32];         /* keys seen in this section */
 	int n_seen;
 	struct mc_err *err;
@@ -176,7 +178,7 @@ static int open_section(struct parse_ctx *c, const char *section)
 	} types[] = {{"global", SEC_GLOBAL}, {"relay", SEC_RELAY},
 		     {"mailbox", SEC_MAILBOX}, {"route", SEC_ROUTE},
 		     {"check", SEC_CHECK},
-		     {"alert", SEC_ALERT}};
+		     {"alert", SEC_ALERT}, {"report", SEC_REPORT}};
 	char word[32], name[128];
 	const char *sp = strchr(section, ' ');
 	size_t wl = sp ? (size_t)(sp - section) : strlen(section);
@@ -195,12 +197,22 @@ static int open_section(struct parse_ctx *c, const char *section)
 			c->type = types[i].type;
 	if (c->type == SEC_NONE)
 		return fail(c, line,
-			    "unknown section type '%s' (expected global, relay, mailbox, route, check or alert)",
+			    "unknown section type '%s' (expected global, relay, mailbox, route, check, alert or report)",
 			    word);
 	if (c->type == SEC_GLOBAL) {
 		if (sp)
 			return fail(c, line, "[global] takes no name");
 		c->cur = cfg;
+		return 1;
+	}
+	if (c->type == SEC_REPORT) {
+		if (sp)
+			return fail(c, line, "[report] takes no name");
+		if (cfg->report.line)
+			return fail(c, line, "[report] is given twice (first at line %d)",
+				    cfg->report.line);
+		cfg->report.line = line;
+		c->cur = &cfg->report;
 		return 1;
 	}
 	if (!sp || config_value_quoted_name(sp + 1, name, sizeof(name)))
@@ -604,12 +616,23 @@ static int check_key(struct parse_ctx *c, struct mc_check_cfg *k,
 	return -1;
 }
 
+/* [report]: relay and From: of `report --mail-to`. */
+static int report_key(struct parse_ctx *c, struct mc_report_cfg *r,
+		      const char *k, const char *v)
+{
+	if (strcmp(k, "relay") == 0)
+		return ref(c, &c->report_relay, &c->report_relay_line, k, v);
+	if (strcmp(k, "from") == 0)
+		return set_str(c, &r->from, k, v);
+	return -1;
+}
+
 static int handler(void *user, const char *section, const char *key,
 		   const char *value)
 {
 	static const char *const type_names[] = {"", "global", "relay",
 						 "mailbox", "route", "check",
-						 "alert"};
+						 "alert", "report"};
 	struct parse_ctx *c = user;
 	int rc = -1;
 
@@ -643,6 +666,9 @@ static int handler(void *user, const char *section, const char *key,
 		break;
 	case SEC_ALERT:
 		rc = alert_key(c, c->cur, key, value);
+		break;
+	case SEC_REPORT:
+		rc = report_key(c, c->cur, key, value);
 		break;
 	default:
 		break;
@@ -1007,6 +1033,30 @@ static int validate_alert(struct parse_ctx *c, struct mc_alert *a,
 	}
 }
 
+/* [report] relay/from, defaulting to the first route's (config order). */
+static int validate_report(struct parse_ctx *c, struct mc_report_cfg *r)
+{
+	const struct mc_config *cfg = c->cfg;
+
+	if (c->report_relay) {
+		if (!(r->relay = find_relay(cfg, c->report_relay)))
+			return fail(c, c->report_relay_line,
+				    "report: relay \"%s\" is not defined",
+				    c->report_relay);
+	} else if (cfg->n_routes) {
+		r->relay = cfg->routes[0].relay;
+	}
+	if (r->from) {
+		if (config_value_address(r->from))
+			return fail(c, r->line,
+				    "report: from must be an address like mailcanary@example.net");
+	} else if (cfg->n_routes &&
+		   !(r->from = strdup(cfg->routes[0].from))) {
+		return fail(c, r->line, "out of memory");
+	}
+	return 1;
+}
+
 static int validate(struct parse_ctx *c)
 {
 	struct mc_config *cfg = c->cfg;
@@ -1029,6 +1079,8 @@ static int validate(struct parse_ctx *c)
 		validate_route(c, &cfg->routes[i], &c->refs[i]);
 	for (size_t i = 0; i < cfg->n_checks && !c->err->code; i++)
 		validate_check(c, &cfg->checks[i]);
+	if (!c->err->code)
+		validate_report(c, &cfg->report);
 	return !c->err->code;
 }
 
@@ -1064,6 +1116,7 @@ static struct mc_config *parse(struct parse_ctx *c)
 		free(c->arefs[i].api_key_file);
 	}
 	free(c->arefs);
+	free(c->report_relay);
 	if (c->err->code) {
 		config_free(c->cfg);
 		return NULL;
@@ -1186,6 +1239,7 @@ void config_free(struct mc_config *cfg)
 		free(a->secret_file);
 		free(a->ca_file);
 	}
+	free(cfg->report.from);
 	free(cfg->alerts);
 	free(cfg->relays);
 	free(cfg->mailboxes);

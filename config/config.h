@@ -132,6 +132,15 @@ struct mc_check_cfg {
 	int line;
 };
 
+/* [report] (optional, no name): how `report --mail-to` sends. */
+struct mc_report_cfg {
+	struct mc_relay *relay;    /* borrowed: [report] relay, else the first
+				    * route's relay; NULL when neither */
+	char *from;                /* [report] from, else the first route's
+				    * from; NULL when neither */
+	int line;                  /* of the section; 0 when absent */
+};
+
 struct mc_config {
 	char *path;
 	char *state_dir;
@@ -149,6 +158,7 @@ struct mc_config {
 	size_t n_checks;
 	struct mc_alert *alerts;
 	size_t n_alerts;
+	struct mc_report_cfg report;
 };
 
 /* Parses and validates path. On error returns NULL and fills err with

@@ -359,6 +359,62 @@ static void test_alerts(void **state)
 	config_free(cfg);
 }
 
+/* [report]: relay and from for `report --mail-to`, defaulting to the
+ * first route's; no name, given once, known relay, an address. */
+static void test_report_section(void **state)
+{
+	char text[4096];
+	struct mc_err err;
+	struct mc_config *cfg;
+
+	(void)state;
+	/* defaults: the first route's relay and from */
+	cfg = load_text(base(), &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_ptr_equal(cfg->report.relay, &cfg->relays[0]);
+	assert_string_equal(cfg->report.from, "a@src.test");
+	assert_int_equal(cfg->report.line, 0);
+	config_free(cfg);
+	/* explicit, and before the relay it names */
+	snprintf(text, sizeof(text),
+		 "[report]\nrelay = other\nfrom = reports@src.test\n%s"
+		 "[relay \"other\"]\nhost = 127.0.0.9\ntls = none\n", base());
+	cfg = load_text(text, &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_string_equal(cfg->report.relay->name, "other");
+	assert_string_equal(cfg->report.from, "reports@src.test");
+	assert_int_equal(cfg->report.line, 1);
+	config_free(cfg);
+	/* an empty relay = keeps the default */
+	snprintf(text, sizeof(text), "%s[report]\nrelay =\n", base());
+	cfg = load_text(text, &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_string_equal(cfg->report.relay->name, "corp");
+	config_free(cfg);
+	/* no route, no [report]: nothing to mail with (cmd_report says so) */
+	cfg = load_text("[relay \"a\"]\nhost = h\n", &err);
+	if (!cfg)
+		fail_msg("%s", err.msg);
+	assert_null(cfg->report.relay);
+	assert_null(cfg->report.from);
+	config_free(cfg);
+
+	snprintf(text, sizeof(text), "%s[report]\nrelay = nope\n", base());
+	expect_error(text, "t.conf:23: report: relay \"nope\" is not defined");
+	snprintf(text, sizeof(text), "%s[report]\nfrom = not-an-address\n", base());
+	expect_error(text, "t.conf:22: report: from must be an address");
+	snprintf(text, sizeof(text), "%s[report]\nsubject = x\n", base());
+	expect_error(text, "t.conf:23: unknown key 'subject' in [report]");
+	expect_error("[report \"weekly\"]\n", "t.conf:1: [report] takes no name");
+	expect_error("[report]\nfrom = a@b.test\n[report]\n",
+		     "t.conf:3: [report] is given twice (first at line 1)");
+	expect_error("[report]\nfrom = a@b.test\nfrom = c@b.test\n",
+		     "t.conf:3: from: key given twice");
+}
+
 static void test_alert_errors(void **state)
 {
 	struct mc_err err;
@@ -593,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_example_check_section),
 		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_alert_errors),
+		cmocka_unit_test(test_report_section),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
