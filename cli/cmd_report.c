@@ -358,7 +358,8 @@ int cmd_report(const struct mc_cli *cli, int argc, char **argv)
 	}
 	for (size_t i = 0; i < cfg->n_routes; i++)
 		routes[i] = (struct report_route_cfg){cfg->routes[i].name,
-						      cfg->routes[i].to};
+						      cfg->routes[i].to,
+						      cfg->routes[i].from};
 	if (!(st = store_open(cfg->state_dir, &err)) ||
 	    !(r = report_load(st, routes, cfg->n_routes, since, until, now,
 			      &err))) {

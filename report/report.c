@@ -108,13 +108,15 @@ static const char *domain_of(const char *addr)
 
 /* Fills a section: route name's, or every probe's when all. */
 static int section_fill(struct report_section *s, const char *name,
-			const char *domain, int all,
+			const char *domain, const char *sender, int all,
 			const struct store_report_probe *p, size_t np,
 			const struct store_report_hop *h, size_t nh)
 {
 	int maxhop = 0;
 
-	if (!(s->name = strdup(name)) || (domain && !(s->domain = strdup(domain))))
+	if (!(s->name = strdup(name)) ||
+	    (domain && !(s->domain = strdup(domain))) ||
+	    (sender && !(s->sender = strdup(sender))))
 		return -1;
 	for (size_t i = 0; i < np; i++) {
 		if (!all && strcmp(p[i].route, name) != 0)
@@ -155,6 +157,7 @@ static void section_clear(struct report_section *s)
 {
 	free(s->name);
 	free(s->domain);
+	free(s->sender);
 	free(s->hops);
 }
 
@@ -198,14 +201,14 @@ static void breakdown_clear(struct report_breakdown *b)
 
 /* The keys of probe p in each breakdown. */
 struct keys {
-	char date[16], mday[4], hour[4];
-	const char *wday, *domain, *code;
+	char month[8], date[16], mday[4], hour[4];
+	const char *wday, *domain, *sender, *code;
 	int wday_order;
 	char code_buf[16];
 };
 
-static void keys_of(const struct store_report_probe *p, const char *domain,
-		    struct keys *k)
+static void keys_of(const struct store_report_probe *p,
+		    const struct report_section *route, struct keys *k)
 {
 	static const char *const wd[] = {"Mon", "Tue", "Wed", "Thu", "Fri",
 					 "Sat", "Sun"};
@@ -213,12 +216,14 @@ static void keys_of(const struct store_report_probe *p, const char *domain,
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
+	strftime(k->month, sizeof(k->month), "%Y-%m", &tm);
 	strftime(k->date, sizeof(k->date), "%Y-%m-%d", &tm);
 	snprintf(k->mday, sizeof(k->mday), "%02d", tm.tm_mday);
 	snprintf(k->hour, sizeof(k->hour), "%02d", tm.tm_hour);
 	k->wday_order = (tm.tm_wday + 6) % 7;
 	k->wday = wd[k->wday_order];
-	k->domain = domain ? domain : "(unknown)";
+	k->domain = route && route->domain ? route->domain : "(unknown)";
+	k->sender = route && route->sender ? route->sender : "(unknown)";
 	/* the DSN's status is the verdict; else the submission's reply */
 	k->code = NULL;
 	if (p->dsn_status && *p->dsn_status)
@@ -242,22 +247,25 @@ static int breakdown_add(struct report_breakdown *b, const char *key,
 	return 0;
 }
 
-static const char *route_domain(const struct report *r, const char *route)
+static const struct report_section *route_of(const struct report *r,
+					    const char *route)
 {
 	for (size_t i = 0; i < r->n_routes; i++)
 		if (strcmp(r->routes[i].name, route) == 0)
-			return r->routes[i].domain;
+			return &r->routes[i];
 	return NULL;
 }
 
 static const char *key_pick(const struct keys *k, int which)
 {
 	switch (which) {
-	case 0: return k->date;
-	case 1: return k->mday;
-	case 2: return k->wday;
-	case 3: return k->hour;
-	case 4: return k->domain;
+	case 0: return k->month;
+	case 1: return k->date;
+	case 2: return k->mday;
+	case 3: return k->wday;
+	case 4: return k->hour;
+	case 5: return k->domain;
+	case 6: return k->sender;
 	default: return k->code;
 	}
 }
@@ -281,9 +289,11 @@ static int has_key(const struct store_report_probe *p, const void *arg)
 
 static int breakdowns_fill(struct report *r)
 {
-	struct report_breakdown *bd[] = {&r->by_date, &r->by_day_of_month,
-					 &r->by_weekday, &r->by_hour,
-					 &r->by_domain, &r->by_code};
+	struct report_breakdown *bd[] = {&r->by_month, &r->by_date,
+					 &r->by_day_of_month, &r->by_weekday,
+					 &r->by_hour, &r->by_domain,
+					 &r->by_sender, &r->by_code};
+	enum { N_BD = sizeof(bd) / sizeof(bd[0]), WDAY = 3 };
 	struct keys *keys;
 	int rc = -1;
 
@@ -294,17 +304,17 @@ static int breakdowns_fill(struct report *r)
 	for (size_t i = 0; i < r->n_probes; i++) {
 		const struct store_report_probe *p = &r->probes[i];
 
-		keys_of(p, route_domain(r, p->route), &keys[i]);
-		for (int w = 0; w < 6; w++) {
+		keys_of(p, route_of(r, p->route), &keys[i]);
+		for (int w = 0; w < N_BD; w++) {
 			const char *key = key_pick(&keys[i], w);
 
 			if (key && breakdown_add(bd[w], key,
-						 w == 2 ? keys[i].wday_order : 0,
+						 w == WDAY ? keys[i].wday_order : 0,
 						 p))
 				goto out;
 		}
 	}
-	for (int w = 0; w < 6; w++) {
+	for (int w = 0; w < N_BD; w++) {
 		if (bd[w]->n)
 			qsort(bd[w]->b, bd[w]->n, sizeof(*bd[w]->b), bucket_cmp);
 		for (size_t i = 0; i < bd[w]->n; i++) {
@@ -473,13 +483,14 @@ struct report *report_load(struct mc_store *st,
 	for (size_t i = 0; i < n_routes + nx; i++) {
 		const char *name = i < n_routes ? routes[i].name : extra[i - n_routes];
 		const char *dom = i < n_routes ? domain_of(routes[i].to) : NULL;
+		const char *from = i < n_routes ? routes[i].from : NULL;
 
 		r->n_routes++;
-		if (section_fill(&r->routes[i], name, dom, 0, r->probes,
+		if (section_fill(&r->routes[i], name, dom, from, 0, r->probes,
 				 r->n_probes, hops, nh))
 			goto oom;
 	}
-	if (section_fill(&r->overall, "all", NULL, 1, r->probes, r->n_probes,
+	if (section_fill(&r->overall, "all", NULL, NULL, 1, r->probes, r->n_probes,
 			 hops, nh) ||
 	    breakdowns_fill(r) || incidents_fill(r))
 		goto oom;
@@ -503,11 +514,13 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->n_routes; i++)
 		section_clear(&r->routes[i]);
 	free(r->routes);
+	breakdown_clear(&r->by_month);
 	breakdown_clear(&r->by_date);
 	breakdown_clear(&r->by_day_of_month);
 	breakdown_clear(&r->by_weekday);
 	breakdown_clear(&r->by_hour);
 	breakdown_clear(&r->by_domain);
+	breakdown_clear(&r->by_sender);
 	breakdown_clear(&r->by_code);
 	for (size_t i = 0; i < r->n_incidents; i++) {
 		free(r->incidents[i].route);

@@ -1,7 +1,7 @@
 /* Delivery statistics over the probe history in the store, for `report`:
  * per route and overall, the counts of each final state, delivery-time and
  * per-hop-delay percentiles, breakdowns by date, day of month, weekday,
- * hour (UTC), destination domain and SMTP/DSN code, greylisting, incidents
+ * hour (UTC), month, destination domain, sender and SMTP/DSN code, greylisting, incidents
  * (runs of non-OK probes), alert firings (from the alert history), alerts
  * firing now, and the newest probes.
  * Rendered as text, one JSON document or one self-contained HTML page.
@@ -71,6 +71,7 @@ struct report_hop_stat {
 struct report_section {
 	char *name;
 	char *domain;              /* of the route's `to`; NULL: unknown */
+	char *sender;              /* the route's `from`; NULL: unknown */
 	struct report_counts c;
 	struct report_dist delivery;
 	long long greylisted;      /* final probes that met greylisting */
@@ -111,8 +112,8 @@ struct report {
 	struct report_section overall;
 	struct report_section *routes;
 	size_t n_routes;
-	struct report_breakdown by_date, by_day_of_month, by_weekday, by_hour,
-		by_domain, by_code;
+	struct report_breakdown by_month, by_date, by_day_of_month, by_weekday,
+		by_hour, by_domain, by_sender, by_code;
 	struct report_incident *incidents;
 	size_t n_incidents;
 	struct report_firing *firings; /* of the period, by start */
@@ -132,6 +133,7 @@ struct report {
 struct report_route_cfg {
 	const char *name;
 	const char *to;
+	const char *from;
 };
 
 /* Reads the period [since, until) from st and computes the report. routes

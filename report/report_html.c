@@ -575,11 +575,13 @@ int report_html(const struct report *r, FILE *out)
 	hops(out, r);
 
 	fputs("<h2>Breakdowns</h2>\n", out);
+	breakdown(out, "By month", "month", &r->by_month);
 	breakdown(out, "By date", "date", &r->by_date);
 	breakdown(out, "By day of month", "day", &r->by_day_of_month);
 	breakdown(out, "By weekday", "weekday", &r->by_weekday);
 	breakdown(out, "By hour (UTC)", "hour", &r->by_hour);
 	breakdown(out, "By destination domain", "domain", &r->by_domain);
+	breakdown(out, "By sender", "sender", &r->by_sender);
 	breakdown(out, "By SMTP/DSN code", "code", &r->by_code);
 
 	incidents(out, r);

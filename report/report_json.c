@@ -53,8 +53,10 @@ static json_t *section_json(const struct report_section *s)
 						      s->hops[i].hop, "delay",
 						      dist_json(&s->hops[i].delay)));
 	return json_pack(
-		"{s:s, s:o, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:o, s:o}, s:o}",
-		"name", s->name, "domain", s_json(s->domain), "total",
+		"{s:s, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:o, s:o},"
+		" s:o}",
+		"name", s->name, "domain", s_json(s->domain), "sender",
+		s_json(s->sender), "total",
 		(json_int_t)s->c.final, "outstanding",
 		(json_int_t)s->c.state[PROBE_PENDING], "counts",
 		counts_json(&s->c, 0), "percent", counts_json(&s->c, 1),
@@ -202,15 +204,17 @@ json_t *report_json(const struct report *r)
 	}
 	return json_pack(
 		"{s:o, s:o, s:o, s:o, s:o,"
-		" s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o}",
+		" s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o}",
 		"since", t_json(r->since), "until", t_json(r->until),
 		"generated_at", t_json(r->generated_at), "overall",
 		section_json(&r->overall), "routes", routes, "breakdowns",
+		"month", breakdown_json(&r->by_month),
 		"date", breakdown_json(&r->by_date), "day_of_month",
 		breakdown_json(&r->by_day_of_month), "weekday",
 		breakdown_json(&r->by_weekday), "hour",
 		breakdown_json(&r->by_hour), "domain",
-		breakdown_json(&r->by_domain), "code",
+		breakdown_json(&r->by_domain), "sender",
+		breakdown_json(&r->by_sender), "code",
 		breakdown_json(&r->by_code), "incidents", inc,
 		"alert_firings", firings, "alerts_firing", alerts, "recent", recent);
 }

@@ -128,11 +128,13 @@ int report_text(const struct report *r, FILE *out)
 		}
 	}
 
+	breakdown(out, "MONTH", &r->by_month);
 	breakdown(out, "DATE", &r->by_date);
 	breakdown(out, "DAY", &r->by_day_of_month);
 	breakdown(out, "WEEKDAY", &r->by_weekday);
 	breakdown(out, "HOUR", &r->by_hour);
 	breakdown(out, "DOMAIN", &r->by_domain);
+	breakdown(out, "SENDER", &r->by_sender);
 	breakdown(out, "CODE", &r->by_code);
 
 	fprintf(out, "\nINCIDENTS: %zu\n", r->n_incidents);

@@ -29,8 +29,8 @@
 static char dir[256];
 
 static const struct report_route_cfg routes[] = {
-	{"a", "canary@a.test"},
-	{"b", "canary@b.test"},
+	{"a", "canary@a.test", "probe@src.test"},
+	{"b", "canary@b.test", "probe@src.test"},
 };
 
 static int rm_one(const char *path, const struct stat *sb, int flag,
@@ -297,6 +297,13 @@ static void test_breakdowns(void **state)
 	k = bucket(&r->by_code, "250");
 	assert_int_equal(k->c.final, 20);
 	assert_int_equal(r->by_code.n, 3);
+	/* one month, one sender: both routes send from the same address */
+	assert_int_equal(r->by_month.n, 1);
+	assert_string_equal(r->by_month.b[0].key, "2023-11");
+	assert_int_equal(r->by_month.b[0].c.final, 24);
+	assert_int_equal(r->by_sender.n, 1);
+	assert_string_equal(r->by_sender.b[0].key, "probe@src.test");
+	assert_int_equal(r->by_sender.b[0].c.final, 24);
 	report_free(r);
 	store_close(st);
 }
@@ -576,7 +583,7 @@ static void test_html_escaping(void **state)
 	struct mc_err err = {0};
 	struct mc_store *st = store_open(dir, &err);
 	struct store_probe p;
-	struct report_route_cfg evil[] = {{"<b>x</b>", "a@\"y'.test"}};
+	struct report_route_cfg evil[] = {{"<b>x</b>", "a@\"y'.test", "<s>@x.test"}};
 	struct report *r;
 	char *h;
 
@@ -600,6 +607,7 @@ static void test_html_escaping(void **state)
 	assert_non_null(strstr(h, "&lt;b&gt;x&lt;/b&gt;"));
 	assert_non_null(strstr(h, "&lt;i&gt;5.0.0"));
 	assert_non_null(strstr(h, "<td class=\"l\">&quot;y&#39;.test</td>"));
+	assert_non_null(strstr(h, "&lt;s&gt;@x.test"));
 	/* self-contained */
 	assert_null(strstr(h, "http:"));
 	assert_null(strstr(h, "https:"));
