@@ -343,6 +343,7 @@ static void stats_reset(struct maillog *m)
 	ml_counts_free(&m->by_host);
 	ml_counts_free(&m->by_sender);
 	ml_counts_free(&m->by_code);
+	ml_counts_free(&m->by_month);
 	json_decref(m->matches);
 	m->matches = json_array();
 	m->lines = m->malformed = m->messages = m->probes = m->evicted = 0;
@@ -351,6 +352,7 @@ static void stats_reset(struct maillog *m)
 	memset(m->by_reason, 0, sizeof(m->by_reason));
 	memset(m->by_hour, 0, sizeof(m->by_hour));
 	memset(m->by_dow, 0, sizeof(m->by_dow));
+	memset(m->by_mday, 0, sizeof(m->by_mday));
 }
 
 struct maillog *maillog_new(const struct maillog_opts *opts)
@@ -390,6 +392,7 @@ void maillog_free(struct maillog *m)
 	ml_counts_free(&m->by_host);
 	ml_counts_free(&m->by_sender);
 	ml_counts_free(&m->by_code);
+	ml_counts_free(&m->by_month);
 	json_decref(m->matches);
 	for (size_t i = 0; i < m->ntrace_ids; i++)
 		free(m->trace_ids[i]);
@@ -643,8 +646,16 @@ static void note_sender(struct maillog *m, struct ml_queue *q, struct ml_str fro
 static void count_attempt(struct maillog *m, const struct maillog_line *l)
 {
 	m->by_status[l->status]++;
+	char month[8];
+
 	m->by_hour[l->hour]++;
 	m->by_dow[l->wday]++;
+	if (l->mday >= 1 && l->mday <= 31)
+		m->by_mday[l->mday]++;
+	if (l->year > 0 && l->year < 10000 && l->mon >= 1 && l->mon <= 12) {
+		snprintf(month, sizeof(month), "%04d-%02d", l->year, l->mon);
+		ml_counts_add(&m->by_month, month, 7);
+	}
 	if (l->reason)
 		m->by_reason[l->reason]++;
 }

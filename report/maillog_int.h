@@ -55,8 +55,8 @@ struct maillog {
 	unsigned long long lines, malformed, messages, probes, evicted,
 		deferred_messages, matches_total;
 	unsigned long long by_status[ML_ST_COUNT], by_reason[ML_RE_COUNT];
-	unsigned long long by_hour[24], by_dow[7];
-	struct ml_counts by_host, by_sender, by_code;
+	unsigned long long by_hour[24], by_dow[7], by_mday[32];
+	struct ml_counts by_host, by_sender, by_code, by_month;
 	json_t *matches;
 
 	/* --trace: ids of the message (queue ids and Message-IDs) */

@@ -222,6 +222,15 @@ json_t *maillog_to_json(struct maillog *m)
 	for (int w = 1; w <= 7; w++)   /* Monday first */
 		json_object_set_new(dw, dow_names[w % 7], json_integer((json_int_t)m->by_dow[w % 7]));
 	json_object_set_new(d, "by_dow", dw);
+	json_t *md = json_object();
+	for (int day = 1; md && day <= 31; day++) {
+		if (!m->by_mday[day])
+			continue;
+		snprintf(key, sizeof(key), "%02d", day);
+		json_object_set_new(md, key, json_integer((json_int_t)m->by_mday[day]));
+	}
+	json_object_set_new(d, "by_day_of_month", md ? md : json_null());
+	json_object_set_new(d, "by_month", counts_json(&m->by_month));
 	json_object_set_new(d, "by_host", counts_json(&m->by_host));
 	json_object_set_new(d, "by_sender", counts_json(&m->by_sender));
 	json_object_set_new(d, "by_code", counts_json(&m->by_code));
@@ -308,6 +317,11 @@ void maillog_print_text(struct maillog *m, FILE *out)
 	fprintf(out, "\nDelivery attempts per weekday\n");
 	for (int w = 1; w <= 7; w++)
 		fprintf(out, "  %s  %8llu\n", dow_names[w % 7], m->by_dow[w % 7]);
+	fprintf(out, "\nDelivery attempts per day of the month\n");
+	for (int day = 1; day <= 31; day++)
+		if (m->by_mday[day])
+			fprintf(out, "  %02d  %8llu\n", day, m->by_mday[day]);
+	print_top(out, "Delivery attempts per month", &m->by_month);
 	print_top(out, "Relay hosts", &m->by_host);
 	print_top(out, "Senders", &m->by_sender);
 	print_top(out, "Status codes", &m->by_code);

@@ -93,7 +93,7 @@ jcheck "d['by_status']['rejected'] == $rejected" "rejected != pflogsumm ($reject
 jcheck "d['malformed'] == 0 and d['probes'] >= 1 and d['matches'] == []"
 jcheck "d['by_reason']['user_unknown'] >= 1 and d['by_code'].get('5.1.1', 0) >= 1"
 jcheck "d['by_status']['deferred'] >= 1 and d['deferred_messages'] >= 1 and d['by_reason']['delayed'] >= 1"
-jcheck "sum(d['by_hour'].values()) == sum(d['by_dow'].values())"
+jcheck "sum(d['by_hour'].values()) == sum(d['by_dow'].values()) == sum(d['by_day_of_month'].values()) == sum(d['by_month'].values())"
 cp "$TMP/out" "$TMP/plain.json"
 
 # the same log gzipped, and on standard input

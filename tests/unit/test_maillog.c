@@ -385,6 +385,8 @@ static void test_counts(void **state)
 	assert_int_equal(jint(d, "deferred_messages", NULL), 1);
 	assert_int_equal(jint(d, "by_hour", "04"), 7);
 	assert_int_equal(jint(d, "by_dow", "Wed"), 7);
+	assert_int_equal(jint(d, "by_day_of_month", "02"), 7);
+	assert_int_equal(jint(d, "by_month", "2026-12"), 7);
 	assert_int_equal(jint(d, "by_host", "mx.dest.test"), 2);
 	assert_int_equal(jint(d, "by_host", "imap"), 2);
 	assert_int_equal(jint(d, "by_host", "none"), 2);
