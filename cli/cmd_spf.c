@@ -1,5 +1,10 @@
 /* mailcanary spf IP MAILFROM [HELO]: RFC 7208 check_host() with the
- * evaluation trace, as text or JSON (DESIGN.md "spf --json"). */
+ * evaluation trace, as text or JSON (DESIGN.md "spf --json"); and
+ * spf --batch FILE: many such questions in one process, evaluated
+ * concurrently (one resolver per worker thread), answered in input
+ * order -- an operator's list of outbound IPs against the domains they
+ * send for. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +15,15 @@
 #include "checks/spf.h"
 #include "cli/check_opts.h"
 #include "cli/cli.h"
+#include "mc_pool.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: mailcanary [--json] [--dns-server HOST[:PORT]] spf [--timeout SECONDS]\n"
 		"                  [--tries N] IP MAILFROM [HELO]\n"
+		"       mailcanary [--json] [--dns-server HOST[:PORT]] spf [--timeout SECONDS]\n"
+		"                  [--tries N] --batch FILE\n"
 		"\n"
 		"Evaluates the SPF policy (RFC 7208 check_host()) for a client IP and the\n"
 		"MAIL FROM address, or postmaster@HELO when MAILFROM is \"\". Prints the result,\n"
@@ -23,9 +31,13 @@ static void usage(FILE *out)
 		"\n"
 		"  --timeout SECONDS   DNS timeout per try (default %.0f)\n"
 		"  --tries N           DNS tries per query (default %d)\n"
+		"  --batch FILE        one question per line, \"IP MAILFROM [HELO]\" (MAILFROM\n"
+		"                      <> for the HELO identity; # comments; - = stdin);\n"
+		"                      evaluated concurrently, one result line per question\n"
+		"                      in input order (--json: {\"results\": [...]})\n"
 		"\n"
 		"Exit codes: 0 pass; 1 neutral, none, softfail; 2 fail, permerror;\n"
-		"3 temperror (cannot tell) or bad usage.\n",
+		"3 temperror (cannot tell) or bad usage. --batch: the worst of its results.\n",
 		MC_DNS_DEFAULT_TIMEOUT_MS / 1000.0, MC_DNS_DEFAULT_TRIES);
 }
 
@@ -131,11 +143,190 @@ static void print_text(const struct mc_spf_outcome *o)
 		printf("  (trace truncated at %d lines)\n", MC_SPF_MAX_TRACE);
 }
 
+/* ---- --batch ---- */
+
+#define BATCH_MAX_BYTES (16u << 20)
+#define BATCH_MAX_LINES 100000
+#define BATCH_WORKERS 8
+
+struct batch_item {
+	struct mc_spf_query q;
+	struct mc_spf_outcome *o;
+	struct mc_err err;
+};
+
+struct batch {
+	struct batch_item *items;
+	size_t n;
+	struct mc_dns *dns[BATCH_WORKERS];
+	size_t workers;
+};
+
+/* Splits line into at most 4 fields on blanks (in place); returns the
+ * count. */
+static size_t fields(char *line, char *f[4])
+{
+	size_t n = 0;
+
+	for (char *p = line; *p && n < 4;) {
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		f[n++] = p;
+		while (*p && !isspace((unsigned char)*p))
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+	return n;
+}
+
+/* Parses the whole input before anything is asked: a bad line is bad
+ * usage, named by file:line. The strings point into buf. */
+static int batch_parse(const char *path, char *buf, struct batch *b)
+{
+	size_t lineno = 0;
+
+	for (char *line = buf, *next; line && *line; line = next) {
+		char *f[4];
+		size_t n;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		if ((n = fields(line, f)) == 0 || f[0][0] == '#')
+			continue;
+		if (n < 2 || n > 3)
+			return cli_fail("spf: %s:%zu: want \"IP MAILFROM [HELO]\", "
+					"got %zu field%s", path, lineno, n,
+					n == 1 ? "" : "s");
+		if (b->n == BATCH_MAX_LINES)
+			return cli_fail("spf: %s:%zu: more than %d questions",
+					path, lineno, BATCH_MAX_LINES);
+		struct batch_item *it = &b->items[b->n++];
+		it->q.ip = f[0];
+		it->q.mailfrom = strcmp(f[1], "<>") == 0 ? "" : f[1];
+		it->q.helo = n == 3 ? f[2] : NULL;
+		if (!*it->q.mailfrom && !it->q.helo)
+			return cli_fail("spf: %s:%zu: MAILFROM <> needs a HELO",
+					path, lineno);
+	}
+	return 0;
+}
+
+/* Worker w answers items w, w + workers, ... with its own resolver. */
+static void batch_worker(void *arg, size_t w)
+{
+	struct batch *b = arg;
+	struct mc_spf_opts sopts = {0};
+
+	for (size_t i = w; i < b->n; i += b->workers)
+		b->items[i].o = spf_check_host(b->dns[w], &b->items[i].q, &sopts,
+					       &b->items[i].err);
+}
+
+static int batch_print(const struct mc_cli *cli, const struct batch *b)
+{
+	json_t *doc = cli->json ? json_object() : NULL, *arr = json_array();
+	int worst = MC_EXIT_OK;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct batch_item *it = &b->items[i];
+		int rc = it->o ? exit_code(it->o->result) : MC_EXIT_UNKNOWN;
+
+		if (rc > worst)
+			worst = rc;
+		if (cli->json) {
+			json_array_append_new(
+				arr, it->o ? outcome_json(it->o, it->q.ip,
+							  it->q.mailfrom,
+							  it->q.helo)
+					   : json_pack("{s:s,s:o,s:o,s:o,s:o}",
+						       "result", "temperror",
+						       "ip", jstr(it->q.ip),
+						       "mailfrom",
+						       jstr(it->q.mailfrom),
+						       "helo", jstr(it->q.helo),
+						       "problem",
+						       jstr(it->err.msg)));
+			continue;
+		}
+		char *ip = check_visible(it->q.ip),
+		     *from = check_visible(*it->q.mailfrom ? it->q.mailfrom
+							   : "<>"),
+		     *why = check_visible(!it->o ? it->err.msg
+					  : *it->o->problem ? it->o->problem
+							    : "");
+		printf("%-9s %s %s%s%s\n",
+		       it->o ? spf_result_name(it->o->result) : "temperror",
+		       ip ? ip : "?", from ? from : "?", why && *why ? "  " : "",
+		       why ? why : "");
+		free(ip);
+		free(from);
+		free(why);
+	}
+	if (cli->json) {
+		json_object_set_new(doc, "results", arr);
+		if (cli_print_json(doc))
+			return cli_fail("spf: cannot write JSON");
+	} else {
+		json_decref(arr);
+	}
+	return worst;
+}
+
+static int batch_run(const struct mc_cli *cli, const char *path,
+		     const struct mc_dns_opts *dopts)
+{
+	struct batch b = {0};
+	struct mc_err err = {0};
+	size_t len;
+	char *buf = cli_read_file(path, BATCH_MAX_BYTES, &len);
+	int rc = MC_EXIT_UNKNOWN;
+
+	if (!buf)
+		return MC_EXIT_UNKNOWN;
+	if (memchr(buf, '\0', len)) {
+		free(buf);
+		return cli_fail("spf: %s: a NUL byte: not a text file", path);
+	}
+	b.items = calloc(len / 4 + 1 < BATCH_MAX_LINES ? len / 4 + 1
+						       : BATCH_MAX_LINES,
+			 sizeof(*b.items));
+	if (!b.items) {
+		free(buf);
+		return cli_fail("spf: out of memory");
+	}
+	if (batch_parse(path, buf, &b))
+		goto out;
+	/* c-ares' library set-up is not thread-safe: every resolver is made
+	 * (and freed) here, in this thread. */
+	b.workers = b.n < BATCH_WORKERS ? b.n : BATCH_WORKERS;
+	for (size_t w = 0; w < b.workers; w++)
+		if (!(b.dns[w] = dns_new(dopts, &err))) {
+			rc = cli_fail("spf: %s", err.msg);
+			goto out;
+		}
+	mc_pool_run(b.workers, BATCH_WORKERS, batch_worker, &b);
+	rc = batch_print(cli, &b);
+out:
+	for (size_t i = 0; i < b.n; i++)
+		spf_outcome_free(b.items[i].o);
+	for (size_t w = 0; w < BATCH_WORKERS; w++)
+		dns_free(b.dns[w]);
+	free(b.items);
+	free(buf);
+	return rc;
+}
+
 int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"timeout", required_argument, NULL, 't'},
 		{"tries", required_argument, NULL, 'n'},
+		{"batch", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -146,10 +337,14 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 	struct mc_spf_outcome *o = NULL;
 	struct mc_dns *dns = NULL;
 	struct mc_err err = {0};
+	const char *batch = NULL;
 	int c, rc = MC_EXIT_UNKNOWN;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'b':
+			batch = optarg;
+			break;
 		case 't':
 			if (check_opt_timeout("spf", optarg, &dargs))
 				return MC_EXIT_UNKNOWN;
@@ -167,6 +362,13 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 			usage(stderr);
 			return MC_EXIT_UNKNOWN;
 		}
+	}
+	if (batch) {
+		if (optind != argc) {
+			usage(stderr);
+			return MC_EXIT_UNKNOWN;
+		}
+		return batch_run(cli, batch, &dopts);
 	}
 	if (argc - optind < 2 || argc - optind > 3) {
 		usage(stderr);
