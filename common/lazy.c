@@ -3,7 +3,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <unistd.h>
 
 int lazy_open(const char *soname, const char *const *names, void **fns,
 	      size_t n, struct mc_err *err)
@@ -44,5 +44,8 @@ void lazy_require(const char *soname, const char *const *names, void **fns,
 		return;
 	fprintf(stderr, "mailcanary: %s\n", err.msg);
 	fflush(stderr);
-	exit(3);
+	/* _exit, not exit: the first call may come from a pool thread while
+	 * others are mid-TLS, and exit()'s handlers (OpenSSL's cleanup among
+	 * them) would pull the ground from under them. */
+	_exit(3);
 }

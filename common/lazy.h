@@ -36,8 +36,8 @@ int lazy_open(const char *soname, const char *const *names, void **fns,
 	      size_t n, struct mc_err *err);
 
 /* lazy_open() or end the process: one line "mailcanary: <why>" on stderr
- * and exit code 3 (DESIGN.md "cannot tell": without the library the
- * command cannot say anything). The one exit() below cli/, on purpose:
+ * and _exit code 3 (DESIGN.md "cannot tell": without the library the
+ * command cannot say anything). The one exit below cli/, on purpose:
  * the shims have no error channel (g_free, g_mime_init return nothing), and
  * a missing library is an installation fault, not a mail-path result. */
 void lazy_require(const char *soname, const char *const *names, void **fns,
