@@ -361,10 +361,17 @@ int metrics_render(struct mc_store *st, const struct metrics_opts *opts,
 	struct store_route_state *rs = NULL;
 	size_t nrs = 0;
 	double last_run;
-	int rc = -1, lr;
+	int rc = -1, lr, own_tx;
 
+	/* All reads in one read transaction: one snapshot for the whole
+	 * file, and one WAL read lock instead of one per statement (four
+	 * per route: most of an idle tick's CPU with 100 routes). */
+	own_tx = sqlite3_get_autocommit(st->db);
+	if (own_tx && sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return store_fail(st, err, "starting a read transaction");
 	if (store_route_states(st, &rs, &nrs, err))
-		return -1;
+		goto out;
 	if (opts && opts->routes) {
 		for (size_t i = 0; i < opts->n_routes; i++)
 			if (render_route(&r, opts->routes[i],
@@ -397,6 +404,8 @@ int metrics_render(struct mc_store *st, const struct metrics_opts *opts,
 	}
 	rc = 0;
 out:
+	if (own_tx)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);  /* reads only */
 	for (int f = 0; f < F_COUNT; f++)
 		mc_buf_free(&r.fam[f]);
 	store_route_states_free(rs, nrs);
