@@ -11,9 +11,15 @@ CC      ?= cc
 BUILD   ?= build
 # `make V=1` shows the full compiler command lines.
 Q        = $(if $(V),,@)
-PKGS     = libesmtp-1.0 libcurl libcares openssl sqlite3 jansson inih gmime-3.0 libpsl zlib
+# libesmtp, libcurl and GMime (with GLib/GObject) are not linked: the shims
+# in common/lazy_*.c load them with dlopen() on first use, so the commands
+# that never send or read mail do not pay for their ~35 shared objects at
+# start-up (common/lazy.h). Their headers still come from pkg-config.
+LAZY_PKGS = libesmtp-1.0 libcurl gmime-3.0
+LINK_PKGS = libcares openssl sqlite3 jansson inih libpsl zlib
+PKGS     = $(LAZY_PKGS) $(LINK_PKGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+PKG_LIBS   = $(shell pkg-config --libs $(LINK_PKGS)) -lpthread -lm
 
 CFLAGS  ?= -O2 -g
 # Messages are bounded on purpose (struct mc_err), so truncation is not a bug.

@@ -89,7 +89,11 @@ int main(int argc, char **argv)
 	struct mc_cli cli = {0};
 	int c;
 
-	setlocale(LC_ALL, "");
+	/* The character set only (cmd_hops picks its arrow by it). LC_ALL
+	 * would also take LC_NUMERIC from the environment and print "1,5"
+	 * into the metrics file, perfdata and text under de_DE, and loads a
+	 * dozen locale files at every start. */
+	setlocale(LC_CTYPE, "");
 	/* '+': stop at the first non-option, the command name. */
 	while ((c = getopt_long(argc, argv, "+c:jvhV", opts, NULL)) != -1) {
 		switch (c) {

@@ -1,0 +1,46 @@
+/* Loading a shared library on first use instead of at process start.
+ * libcurl, GMime (with GLib/GObject) and libesmtp drag ~35 shared objects
+ * into every start-up although most commands (an idle `run` tick, spf,
+ * dnsbl, check, dmarc, status, metrics, report) never call them; the
+ * dynamic loader then costs more than the command itself. lazy_curl.c,
+ * lazy_gmime.c and lazy_esmtp.c therefore DEFINE the library functions the
+ * project calls (same names and prototypes as the libraries' headers) and
+ * forward each call through a pointer that this helper resolves with
+ * dlopen()/dlsym() on the first call. Callers keep including the real
+ * headers and stay unchanged; the Makefile links none of the three.
+ *
+ * Hand-written rather than a tool (Implib.so, libtool's dlpreopen, glib's
+ * GModule): ~80 symbols, no generator to install or trust, one variadic
+ * (curl_easy_setopt) that generic stubs forward wrongly anyway, and GModule
+ * would itself need GLib loaded at start. */
+#ifndef MC_LAZY_H
+#define MC_LAZY_H
+
+#include <stddef.h>
+
+#include "mc_err.h"
+
+/* X-macro helpers for a shim's symbol table: LAZY_FNS(LAZY_IDX) makes the
+ * enum of indices, LAZY_FNS(LAZY_NAME) the name array, and LAZY_REAL(fns, f)
+ * is the resolved address of f with f's own type (from its header). */
+#define LAZY_IDX(f) LAZY_I_##f,
+#define LAZY_NAME(f) #f,
+#define LAZY_REAL(fns, f) ((__typeof__(f) *)(fns)[LAZY_I_##f])
+
+/* dlopen(soname, RTLD_NOW | RTLD_LOCAL) and dlsym every names[i] into
+ * fns[i]. Returns 0, or -1 with err saying which library or symbol and
+ * dlerror()'s reason; on failure this call leaves no library loaded and
+ * fns[] must not be used. The handle is never closed: the process owns the
+ * library until exit, as if it had been linked. */
+int lazy_open(const char *soname, const char *const *names, void **fns,
+	      size_t n, struct mc_err *err);
+
+/* lazy_open() or end the process: one line "mailcanary: <why>" on stderr
+ * and _exit code 3 (DESIGN.md "cannot tell": without the library the
+ * command cannot say anything). The one exit below cli/, on purpose:
+ * the shims have no error channel (g_free, g_mime_init return nothing), and
+ * a missing library is an installation fault, not a mail-path result. */
+void lazy_require(const char *soname, const char *const *names, void **fns,
+		  size_t n);
+
+#endif
