@@ -33,12 +33,14 @@
 
 #define GLIB_FNS(X) \
 	X(g_free) X(g_ascii_strcasecmp) X(g_ascii_strncasecmp) \
-	X(g_date_time_to_unix) X(g_date_time_unref)
+	X(g_date_time_to_unix) X(g_date_time_unref) \
+	X(g_date_time_new_from_unix_utc)
 LAZY_LIB(glib, GLIB_SONAME, GLIB_FNS)
 #define GLIB(f) (pthread_once(&glib_once, glib_load_once), \
 		 LAZY_REAL(glib_fns, f))
 
-#define GOBJECT_FNS(X) X(g_object_unref) X(g_type_check_instance_is_a)
+#define GOBJECT_FNS(X) X(g_object_unref) X(g_type_check_instance_is_a) \
+	X(g_type_check_instance_cast)
 LAZY_LIB(gobject, GOBJECT_SONAME, GOBJECT_FNS)
 #define GOBJECT(f) (pthread_once(&gobject_once, gobject_load_once), \
 		    LAZY_REAL(gobject_fns, f))
@@ -62,7 +64,35 @@ LAZY_LIB(gobject, GOBJECT_SONAME, GOBJECT_FNS)
 	X(g_mime_utils_header_decode_date) \
 	X(internet_address_list_get_address) X(internet_address_list_length) \
 	X(internet_address_mailbox_get_addr) \
-	X(internet_address_mailbox_get_type)
+	X(internet_address_mailbox_get_type) \
+	X(g_mime_data_wrapper_new_with_stream) \
+	X(g_mime_format_options_free) \
+	X(g_mime_format_options_new) \
+	X(g_mime_format_options_set_newline_format) \
+	X(g_mime_message_add_mailbox) \
+	X(g_mime_message_new) \
+	X(g_mime_message_set_date) \
+	X(g_mime_message_set_message_id) \
+	X(g_mime_message_set_mime_part) \
+	X(g_mime_message_set_subject) \
+	X(g_mime_multipart_add) \
+	X(g_mime_multipart_new_with_subtype) \
+	X(g_mime_object_get_type) \
+	X(g_mime_object_set_content_type_parameter) \
+	X(g_mime_object_set_disposition) \
+	X(g_mime_object_set_header) \
+	X(g_mime_object_to_string) \
+	X(g_mime_part_new_with_type) \
+	X(g_mime_part_set_content) \
+	X(g_mime_part_set_content_encoding) \
+	X(g_mime_part_set_filename) \
+	X(g_mime_content_type_get_media_subtype) \
+	X(g_mime_object_get_content_type_parameter) \
+	X(g_mime_part_get_content_encoding) \
+	X(g_mime_part_get_filename) \
+	X(g_mime_part_is_attachment) \
+	X(g_mime_stream_mem_get_type) \
+	X(internet_address_list_to_string)
 LAZY_LIB(gmime, GMIME_SONAME, GMIME_FNS)
 #define GMIME(f) (pthread_once(&gmime_once, gmime_load_once), \
 		  LAZY_REAL(gmime_fns, f))
@@ -285,4 +315,158 @@ const char *internet_address_mailbox_get_addr(InternetAddressMailbox *mailbox)
 GType internet_address_mailbox_get_type(void)
 {
 	return GMIME(internet_address_mailbox_get_type)();
+}
+
+/* ---- building messages (report/report_mail.c) ---- */
+
+GDateTime *g_date_time_new_from_unix_utc(gint64 t)
+{
+	return GLIB(g_date_time_new_from_unix_utc)(t);
+}
+
+GTypeInstance *g_type_check_instance_cast(GTypeInstance *instance, GType iface_type)
+{
+	return GOBJECT(g_type_check_instance_cast)(instance, iface_type);
+}
+
+GMimeDataWrapper *g_mime_data_wrapper_new_with_stream(GMimeStream *stream, GMimeContentEncoding encoding)
+{
+	return GMIME(g_mime_data_wrapper_new_with_stream)(stream, encoding);
+}
+
+void g_mime_format_options_free(GMimeFormatOptions *options)
+{
+	GMIME(g_mime_format_options_free)(options);
+}
+
+GMimeFormatOptions *g_mime_format_options_new(void)
+{
+	return GMIME(g_mime_format_options_new)();
+}
+
+void g_mime_format_options_set_newline_format(GMimeFormatOptions *options, GMimeNewLineFormat newline)
+{
+	GMIME(g_mime_format_options_set_newline_format)(options, newline);
+}
+
+void g_mime_message_add_mailbox(GMimeMessage *message, GMimeAddressType type, const char *name, const char *addr)
+{
+	GMIME(g_mime_message_add_mailbox)(message, type, name, addr);
+}
+
+GMimeMessage *g_mime_message_new(gboolean pretty_headers)
+{
+	return GMIME(g_mime_message_new)(pretty_headers);
+}
+
+void g_mime_message_set_date(GMimeMessage *message, GDateTime *date)
+{
+	GMIME(g_mime_message_set_date)(message, date);
+}
+
+void g_mime_message_set_message_id(GMimeMessage *message, const char *message_id)
+{
+	GMIME(g_mime_message_set_message_id)(message, message_id);
+}
+
+void g_mime_message_set_mime_part(GMimeMessage *message, GMimeObject *mime_part)
+{
+	GMIME(g_mime_message_set_mime_part)(message, mime_part);
+}
+
+void g_mime_message_set_subject(GMimeMessage *message, const char *subject, const char *charset)
+{
+	GMIME(g_mime_message_set_subject)(message, subject, charset);
+}
+
+void g_mime_multipart_add(GMimeMultipart *multipart, GMimeObject *part)
+{
+	GMIME(g_mime_multipart_add)(multipart, part);
+}
+
+GMimeMultipart *g_mime_multipart_new_with_subtype(const char *subtype)
+{
+	return GMIME(g_mime_multipart_new_with_subtype)(subtype);
+}
+
+GType g_mime_object_get_type(void)
+{
+	return GMIME(g_mime_object_get_type)();
+}
+
+void g_mime_object_set_content_type_parameter(GMimeObject *object, const char *name, const char *value)
+{
+	GMIME(g_mime_object_set_content_type_parameter)(object, name, value);
+}
+
+void g_mime_object_set_disposition(GMimeObject *object, const char *disposition)
+{
+	GMIME(g_mime_object_set_disposition)(object, disposition);
+}
+
+void g_mime_object_set_header(GMimeObject *object, const char *header, const char *value, const char *charset)
+{
+	GMIME(g_mime_object_set_header)(object, header, value, charset);
+}
+
+char *g_mime_object_to_string(GMimeObject *object, GMimeFormatOptions *options)
+{
+	return GMIME(g_mime_object_to_string)(object, options);
+}
+
+GMimePart *g_mime_part_new_with_type(const char *type, const char *subtype)
+{
+	return GMIME(g_mime_part_new_with_type)(type, subtype);
+}
+
+void g_mime_part_set_content(GMimePart *mime_part, GMimeDataWrapper *content)
+{
+	GMIME(g_mime_part_set_content)(mime_part, content);
+}
+
+void g_mime_part_set_content_encoding(GMimePart *mime_part, GMimeContentEncoding encoding)
+{
+	GMIME(g_mime_part_set_content_encoding)(mime_part, encoding);
+}
+
+void g_mime_part_set_filename(GMimePart *mime_part, const char *filename)
+{
+	GMIME(g_mime_part_set_filename)(mime_part, filename);
+}
+
+/* ---- reading messages back (tests/unit/test_report_mail.c) ---- */
+
+const char *g_mime_content_type_get_media_subtype(GMimeContentType *content_type)
+{
+	return GMIME(g_mime_content_type_get_media_subtype)(content_type);
+}
+
+const char *g_mime_object_get_content_type_parameter(GMimeObject *object, const char *name)
+{
+	return GMIME(g_mime_object_get_content_type_parameter)(object, name);
+}
+
+GMimeContentEncoding g_mime_part_get_content_encoding(GMimePart *mime_part)
+{
+	return GMIME(g_mime_part_get_content_encoding)(mime_part);
+}
+
+const char *g_mime_part_get_filename(GMimePart *mime_part)
+{
+	return GMIME(g_mime_part_get_filename)(mime_part);
+}
+
+gboolean g_mime_part_is_attachment(GMimePart *mime_part)
+{
+	return GMIME(g_mime_part_is_attachment)(mime_part);
+}
+
+GType g_mime_stream_mem_get_type(void)
+{
+	return GMIME(g_mime_stream_mem_get_type)();
+}
+
+char *internet_address_list_to_string(InternetAddressList *list, GMimeFormatOptions *options, gboolean encode)
+{
+	return GMIME(internet_address_list_to_string)(list, options, encode);
 }
