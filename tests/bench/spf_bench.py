@@ -5,6 +5,11 @@
       number of benchmarked cases in the scenario (0: the scenario is skipped)
   spf_bench.py mailcanary SCEN_DIR BINARY ADDR PORT
       one `mailcanary --dns-server ADDR:PORT --json spf` process per case
+  spf_bench.py mailcanary-batch SCEN_DIR BINARY ADDR PORT
+      one `mailcanary --json spf --batch -` process for all the cases a batch
+      line can carry (no blank inside a field)
+  spf_bench.py spfquery-file SCEN_DIR
+      one `spfquery -file -` process for the same cases
   spf_bench.py spfquery SCEN_DIR
       one `spfquery` (libspf2) process per case; it asks the system resolver,
       so dns.sh runs this inside a private mount namespace whose
@@ -14,10 +19,14 @@
   spf_bench.py pyspf SCEN_DIR ADDR PORT
       every case in this process (run it with /usr/bin/python3: python3-spf
       is Debian's); only the evaluation loop is timed, not the imports
+  spf_bench.py pyspf-whole SCEN_DIR ADDR PORT
+      the pyspf mode in a new /usr/bin/python3, timed from outside (start-up
+      and imports included, as for the C tools' batch modes)
   spf_bench.py pyspf-one ADDR PORT IP MAILFROM HELO
       one pyspf evaluation; prints the result (used by pyspf-proc)
 
-Each mode prints "SECONDS CASES AGREE": wall time of the evaluations, cases
+SPF_BATCH_REPEAT=N (environment) repeats every case N times in the
+one-process modes. Each mode prints "SECONDS CASES AGREE": wall time of the evaluations, cases
 run, results that are among the suite's expected ones. Cases of scenarios
 that need DNS timeouts are not run (nothing here drops queries, and waiting
 for timeouts would measure the timeout, not the evaluator), nor cases whose
@@ -110,6 +119,56 @@ def pyspf_eval(spf, ip, mailfrom, helo):
         return None
 
 
+def batch_cases(cases):
+    """The cases a line "IP MAILFROM [HELO]" can carry, and the lines."""
+    out, lines = [], []
+    for c in cases:
+        mailfrom, helo = c["mailfrom"], c["helo"] or ""
+        fields = [c["host"], mailfrom or "<>"] + ([helo] if helo else [])
+        if (not mailfrom and not helo) or \
+                any(not f or any(ch.isspace() for ch in f) or f[0] == "#"
+                    for f in fields):
+            continue
+        out.append(c)
+        lines.append(fields)
+    return out, lines
+
+
+def run_batch(cases, argv, lines, results_of):
+    data = b"".join(b(" ".join(f)) + b"\n" for f in lines)
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(argv, input=data, capture_output=True,
+                           timeout=LIMIT * 10)
+        out = p.stdout.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        out = ""
+    total = time.perf_counter() - t0
+    got = results_of(out)
+    agree = sum(1 for c, r in zip(cases, got) if r in c["want"])
+    return total, len(cases), agree
+
+
+def mc_batch_results(out):
+    try:
+        return [d.get("result") for d in json.loads(out)["results"]]
+    except (ValueError, KeyError):
+        return []
+
+
+def spfquery_file_results(out):
+    # spfquery prints, per query, the result word first (or "(invalid)"
+    # when a record does not compile: permerror), then comment lines
+    res = []
+    for line in out.splitlines():
+        w = line.strip().lower()
+        if w == "(invalid)":
+            res.append("permerror")
+        elif w in RESULTS:
+            res.append(w)
+    return res
+
+
 def main(argv):
     mode = argv[1] if len(argv) > 1 else ""
     if mode == "pyspf-one" and len(argv) == 7:
@@ -120,6 +179,10 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     cases = load(argv[2])
+    if mode in ("mailcanary-batch", "spfquery-file", "pyspf", "pyspf-whole"):
+        # one process answers many questions: each case SPF_BATCH_REPEAT
+        # times, so start-up weighs what it does in real batch use
+        cases = cases * int(os.environ.get("SPF_BATCH_REPEAT", "1"))
     if mode == "cases":
         print(len(cases))
         return 0
@@ -128,6 +191,20 @@ def main(argv):
         res = run_procs(cases, lambda c: [
             b(binary), b"--dns-server", b(server), b"--json", b"spf", b"--",
             b(c["host"]), b(c["mailfrom"]), b(c["helo"] or "")], mc_result)
+    elif mode == "mailcanary-batch" and len(argv) == 6:
+        bc, lines = batch_cases(cases)
+        res = run_batch(bc, [b(argv[3]), b"--dns-server",
+                             b("%s:%s" % (argv[4], argv[5])), b"--json",
+                             b"spf", b"--batch", b"-"], lines,
+                        mc_batch_results)
+    elif mode == "spfquery-file" and len(argv) == 3:
+        bc, lines = batch_cases(cases)
+        # spfquery's file lines: ip sender helo; "<>" is not its empty
+        # sender: give it the HELO's postmaster like RFC 7208 does
+        lines = [[f[0], f[1] if f[1] != "<>" else "postmaster@" + f[2]] +
+                 f[2:] for f in lines]
+        res = run_batch(bc, [b"spfquery", b"-file", b"-"], lines,
+                        spfquery_file_results)
     elif mode == "spfquery" and len(argv) == 3:
         def argv_of(c):
             a = [b"spfquery", b"-ip", b(c["host"])]
@@ -152,6 +229,15 @@ def main(argv):
                           c["helo"] or "") in c["want"]:
                 agree += 1
         res = (time.perf_counter() - t0, len(cases), agree)
+    elif mode == "pyspf-whole" and len(argv) == 5:
+        # the pyspf mode in a fresh interpreter, timed from outside: the
+        # start-up and the imports count, as they do for the C tools
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/python3", __file__, "pyspf"] + argv[2:5],
+                           capture_output=True, timeout=LIMIT * 10)
+        total = time.perf_counter() - t0
+        f = p.stdout.split()
+        res = (total, int(f[1]), int(f[2])) if len(f) == 3 else (total, 0, 0)
     else:
         sys.stderr.write(__doc__)
         return 2
