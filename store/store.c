@@ -607,6 +607,17 @@ char *store_col_strdup(sqlite3_stmt *s, int i, int *oom)
 	return r;
 }
 
+int store_end_rows(struct mc_store *st, sqlite3_stmt *s, int rc, int oom,
+		   const char *what, struct mc_err *err)
+{
+	sqlite3_finalize(s);
+	if (oom)
+		return mc_err_set(err, -1, MC_COMP_STORE, "out of memory");
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, what);
+	return 0;
+}
+
 void *store_grow(void **arr, size_t *len, size_t *cap, size_t elem)
 {
 	if (*len == *cap) {

@@ -43,6 +43,11 @@ int store_tx_end(struct mc_store *st, int ok, struct mc_err *err);
 double store_col_double(sqlite3_stmt *s, int i);
 char *store_col_strdup(sqlite3_stmt *s, int i, int *oom);
 
+/* Ends a row loop over s (rc: the last sqlite3_step() result; oom: memory
+ * ran out on the way): finalizes s; returns 0, or -1 with err filled. */
+int store_end_rows(struct mc_store *st, sqlite3_stmt *s, int rc, int oom,
+		   const char *what, struct mc_err *err);
+
 /* Makes room for one more zeroed element at the end of *arr (len used
  * of cap), doubling it as needed; returns the element, or NULL when out
  * of memory (*arr then unchanged). */

@@ -103,13 +103,7 @@ int store_recent_relay_ips(struct mc_store *st, const char *const *routes,
 		if (oom)
 			break;
 	}
-	sqlite3_finalize(s);
-	if (oom)
-		rc = mc_err_set(err, -1, MC_COMP_STORE, "out of memory");
-	else if (rc != SQLITE_DONE)
-		rc = store_fail(st, err, what);
-	else
-		rc = 0;
+	rc = store_end_rows(st, s, rc, oom, what, err);
 	if (rc) {
 		store_relay_ips_free(arr, len);
 		return -1;

@@ -88,13 +88,7 @@ int store_report_probes(struct mc_store *st, double since, double until,
 		if (oom)
 			break;
 	}
-	sqlite3_finalize(s);
-	if (oom)
-		rc = mc_err_set(err, -1, MC_COMP_STORE, "out of memory");
-	else if (rc != SQLITE_DONE)
-		rc = store_fail(st, err, what);
-	else
-		rc = 0;
+	rc = store_end_rows(st, s, rc, oom, what, err);
 	if (rc) {
 		store_report_probes_free(arr, len);
 		return -1;
@@ -138,13 +132,7 @@ int store_report_hops(struct mc_store *st, double since, double until,
 		if (oom)
 			break;
 	}
-	sqlite3_finalize(s);
-	if (oom)
-		rc = mc_err_set(err, -1, MC_COMP_STORE, "out of memory");
-	else if (rc != SQLITE_DONE)
-		rc = store_fail(st, err, what);
-	else
-		rc = 0;
+	rc = store_end_rows(st, s, rc, oom, what, err);
 	if (rc) {
 		store_report_hops_free(arr, len);
 		return -1;
@@ -215,12 +203,9 @@ static int read_detail_hops(struct mc_store *st, double since, double until,
 		if (oom)
 			break;
 	}
-	sqlite3_finalize(s);
 	*out = arr;
 	*n = len;
-	if (oom)
-		return mc_err_set(err, -1, MC_COMP_STORE, "out of memory");
-	return rc == SQLITE_DONE ? 0 : store_fail(st, err, what);
+	return store_end_rows(st, s, rc, oom, what, err);
 }
 
 static int read_detail_events(struct mc_store *st, double since,
@@ -255,12 +240,9 @@ static int read_detail_events(struct mc_store *st, double since,
 		if (oom)
 			break;
 	}
-	sqlite3_finalize(s);
 	*out = arr;
 	*n = len;
-	if (oom)
-		return mc_err_set(err, -1, MC_COMP_STORE, "out of memory");
-	return rc == SQLITE_DONE ? 0 : store_fail(st, err, what);
+	return store_end_rows(st, s, rc, oom, what, err);
 }
 
 int store_report_details(struct mc_store *st, double since, double until,

@@ -7,18 +7,6 @@
 #include "store/store_internal.h"
 
 /* Grows *arr (of elem-sized items) by one zeroed item; NULL on ENOMEM. */
-/* Ends a row loop: 0, or -1 with err filled (out of memory or SQLite). */
-static int end_rows(struct mc_store *st, sqlite3_stmt *s, int rc, int oom,
-		    const char *what, struct mc_err *err)
-{
-	sqlite3_finalize(s);
-	if (oom)
-		return mc_err_set(err, -1, MC_COMP_STORE, "out of memory");
-	if (rc != SQLITE_DONE)
-		return store_fail(st, err, what);
-	return 0;
-}
-
 /* ---- checks ---- */
 
 int store_check_result_add(struct mc_store *st, const char *check, double at,
@@ -105,7 +93,7 @@ int store_check_states(struct mc_store *st, struct store_check_state **out,
 		if (oom)
 			break;
 	}
-	if (end_rows(st, s, rc, oom, what, err)) {
+	if (store_end_rows(st, s, rc, oom, what, err)) {
 		store_check_states_free(arr, len);
 		return -1;
 	}
@@ -174,7 +162,7 @@ int store_route_states(struct mc_store *st, struct store_route_state **out,
 		if (oom)
 			break;
 	}
-	if (end_rows(st, s, rc, oom, what, err)) {
+	if (store_end_rows(st, s, rc, oom, what, err)) {
 		store_route_states_free(arr, len);
 		return -1;
 	}
@@ -306,7 +294,7 @@ int store_alert_list(struct mc_store *st, struct store_alert **out,
 		if (oom)
 			break;
 	}
-	if (end_rows(st, s, rc, oom, what, err)) {
+	if (store_end_rows(st, s, rc, oom, what, err)) {
 		store_alerts_free(arr, len);
 		return -1;
 	}
@@ -400,7 +388,7 @@ int store_alert_events(struct mc_store *st, double until,
 		if (oom)
 			break;
 	}
-	if (end_rows(st, s, rc, oom, what, err)) {
+	if (store_end_rows(st, s, rc, oom, what, err)) {
 		store_alert_events_free(arr, len);
 		return -1;
 	}

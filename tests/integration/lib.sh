@@ -39,3 +39,41 @@ conf_edit() {
 
 # Counts lines of the relay's mail log matching a pattern.
 relay_log_count() { grep -c "$1" "$MC_ENV_DIR/relay/maillog" 2>/dev/null || :; }
+
+# http_capture IP PORT FILE: a loopback HTTP receiver in the background
+# that appends each POSTed body to FILE as one line and answers 200. Adds
+# its pid to $pids (the caller's cleanup kills them).
+http_capture() {
+	cat >"$TMP/capture.py" <<'PY'
+import http.server, sys
+out = sys.argv[3]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(out, "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+PY
+	python3 "$TMP/capture.py" "$1" "$2" "$3" &
+	pids="${pids:-} $!"
+}
+
+# alertmanager_start IP PORT CONFIG: Debian's prometheus-alertmanager on
+# loopback with CONFIG, data in $TMP; waits (at most 20 s) until it is
+# ready. Adds its pid to $pids.
+alertmanager_start() {
+	am=/usr/bin/prometheus-alertmanager
+	[ -x "$am" ] || fail "$am missing (Debian package prometheus-alertmanager)"
+	"$am" --config.file="$3" --storage.path="$TMP/am-data" \
+		--web.listen-address="$1:$2" --cluster.listen-address= \
+		>"$TMP/am.log" 2>&1 &
+	pids="${pids:-} $!"
+	for i in $(seq 100); do
+		curl -sf "http://$1:$2/-/ready" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	cat "$TMP/am.log" >&2
+	fail "alertmanager not ready after 20 s"
+}

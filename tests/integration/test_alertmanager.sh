@@ -7,8 +7,6 @@
 # exits 3, an unreachable Alertmanager exits 2 naming the alert.
 . "$(dirname "$0")/lib.sh"
 
-AM=/usr/bin/prometheus-alertmanager
-[ -x "$AM" ] || fail "$AM missing (Debian package prometheus-alertmanager)"
 IP=127.0.0.14
 AM_PORT=29093      # Alertmanager
 HOOK_PORT=29094    # our capture of Alertmanager's webhook notifications
@@ -22,20 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The receiver Alertmanager notifies: appends each POSTed body as a line.
-cat >"$TMP/capture.py" <<'PY'
-import http.server, sys
-out = sys.argv[3]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(out, "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(200); self.end_headers()
-    def log_message(self, *a): pass
-http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-PY
-python3 "$TMP/capture.py" "$IP" "$HOOK_PORT" "$TMP/notifications" &
-pids="$pids $!"
+http_capture "$IP" "$HOOK_PORT" "$TMP/notifications"
 
 cat >"$TMP/am.yml" <<EOF
 route:
@@ -50,17 +35,8 @@ receivers:
       - url: http://$IP:$HOOK_PORT/
         send_resolved: true
 EOF
-"$AM" --config.file="$TMP/am.yml" --storage.path="$TMP/am-data" \
-	--web.listen-address="$IP:$AM_PORT" --cluster.listen-address= \
-	>"$TMP/am.log" 2>&1 &
-pids="$pids $!"
+alertmanager_start "$IP" "$AM_PORT" "$TMP/am.yml"
 
-ready=
-for i in $(seq 100); do
-	if curl -sf "http://$IP:$AM_PORT/-/ready" >/dev/null 2>&1; then ready=1; break; fi
-	sleep 0.2
-done
-[ -n "$ready" ] || { cat "$TMP/am.log" >&2; fail "alertmanager not ready after 20 s"; }
 
 cat >"$TMP/mc.conf" <<EOF
 [global]

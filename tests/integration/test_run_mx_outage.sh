@@ -9,8 +9,6 @@
 # the store's alert history.
 . "$(dirname "$0")/lib.sh"
 
-AM=/usr/bin/prometheus-alertmanager
-[ -x "$AM" ] || fail "$AM missing (Debian package prometheus-alertmanager)"
 IP=127.0.0.16
 AM_PORT=29193
 WEB_PORT=29194
@@ -25,20 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The webhook receiver: one line per POSTed body.
-cat >"$TMP/capture.py" <<'PY'
-import http.server, sys
-out = sys.argv[3]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(out, "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(200); self.end_headers()
-    def log_message(self, *a): pass
-http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-PY
-python3 "$TMP/capture.py" "$IP" "$WEB_PORT" "$TMP/web" &
-pids="$pids $!"
+http_capture "$IP" "$WEB_PORT" "$TMP/web"
 
 cat >"$TMP/am.yml" <<AMEOF
 route:
@@ -46,10 +31,7 @@ route:
 receivers:
   - name: nobody
 AMEOF
-"$AM" --config.file="$TMP/am.yml" --storage.path="$TMP/am-data" \
-	--web.listen-address="$IP:$AM_PORT" --cluster.listen-address= \
-	>"$TMP/am.log" 2>&1 &
-pids="$pids $!"
+alertmanager_start "$IP" "$AM_PORT" "$TMP/am.yml"
 
 # The exec hook: one file per event.
 cat >"$TMP/hook" <<HOOK
@@ -77,12 +59,6 @@ PY
 chmod 600 "$TMP/mc.conf"
 grep -q "alert = am, hook, web" "$TMP/mc.conf" || fail "config edit did not apply"
 
-ready=
-for i in $(seq 100); do
-	curl -sf "http://$IP:$AM_PORT/-/ready" >/dev/null 2>&1 && { ready=1; break; }
-	sleep 0.2
-done
-[ -n "$ready" ] || { cat "$TMP/am.log" >&2; fail "alertmanager not ready after 20 s"; }
 
 due() { sqlite3 "$TMP/state/mailcanary.db" "update route_state set last_sent_at = 0"; }
 n_events() { ls "$TMP"/event.* 2>/dev/null | wc -l; }
