@@ -94,7 +94,9 @@ const struct mc_psl *orgdomain_default(struct mc_err *err)
 
 	if (default_psl)
 		return default_psl;
-	default_psl = orgdomain_load(NULL, &ignored);
+	default_psl = orgdomain_load(MC_PSL_DAFSA, &ignored);
+	if (!default_psl)
+		default_psl = orgdomain_load(MC_PSL_FILE, &ignored);
 	if (default_psl)
 		return default_psl;
 	builtin = psl_builtin();

@@ -11,6 +11,9 @@
 #include "mc_err.h"
 
 #define MC_PSL_FILE "/usr/share/publicsuffix/public_suffix_list.dat"
+/* The same list, compiled by Debian's publicsuffix package into libpsl's
+ * DAFSA form: loads in about 2 ms where the text takes about 15. */
+#define MC_PSL_DAFSA "/usr/share/publicsuffix/public_suffix_list.dafsa"
 
 struct mc_psl;
 
@@ -25,9 +28,10 @@ struct mc_psl *orgdomain_load_text(const char *text, size_t n,
 
 void orgdomain_free(struct mc_psl *psl);
 
-/* The list of MC_PSL_FILE, loaded on first use and kept (read-only) for
- * the life of the process; falls back to the list compiled into libpsl
- * when the file cannot be read. NULL with err filled if neither exists. */
+/* The system's list -- MC_PSL_DAFSA, else MC_PSL_FILE -- loaded on first
+ * use and kept (read-only) for the life of the process; falls back to the
+ * list compiled into libpsl when neither file can be read. NULL with err
+ * filled if none exists. */
 const struct mc_psl *orgdomain_default(struct mc_err *err);
 
 /* The organisational domain of domain (any case, one final dot allowed)

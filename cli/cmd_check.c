@@ -43,14 +43,15 @@ static void usage(FILE *out)
 		"  --no-from-probes    only the configured / --ip addresses\n"
 		"  --timeout SECONDS   DNS timeout per try (default: config dns_timeout, else %.0f)\n"
 		"  --tries N           DNS tries per query (default: config dns_tries, else %d)\n"
-		"  --psl FILE          public suffix list (default %s)\n"
+		"  --psl FILE          public suffix list (default %s,\n"
+		"                      else the .dat text next to it)\n"
 		"\n"
 		"Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a DNS failure hides the\n"
 		"answer, or bad usage or config). Text output: a Nagios status line with\n"
 		"perfdata after '|', then each part and the problems.\n",
 		CHECK_PROBE_WINDOW_DEFAULT / 86400,
 		MC_DNS_DEFAULT_TIMEOUT_MS / 1000.0, MC_DNS_DEFAULT_TRIES,
-		MC_PSL_FILE);
+		MC_PSL_DAFSA);
 }
 
 struct counts {

@@ -21,12 +21,13 @@ static void usage(FILE *out)
 		"\n"
 		"  --timeout SECONDS   DNS timeout per try (default: config dns_timeout, else %.0f)\n"
 		"  --tries N           DNS tries per query (default: config dns_tries, else %d)\n"
-		"  --psl FILE          public suffix list (default %s)\n"
+		"  --psl FILE          public suffix list (default %s,\n"
+		"                      else the .dat text next to it)\n"
 		"\n"
 		"Exit codes: 0 a valid policy; 1 no record, or tag errors; 2 the record is\n"
 		"unusable or there are several; 3 DNS failure (cannot tell) or bad usage.\n",
 		MC_DNS_DEFAULT_TIMEOUT_MS / 1000.0, MC_DNS_DEFAULT_TRIES,
-		MC_PSL_FILE);
+		MC_PSL_DAFSA);
 }
 
 static void print_line(const char *label, const char *s)
