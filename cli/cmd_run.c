@@ -53,8 +53,11 @@ static int record_pending(void *arg, struct probe_job *job)
 {
 	struct tick *t = arg;
 
-	return store_probe_insert_pending(t->st, job->id, job->route->name,
-					  mc_now_real(), &job->err);
+	if (store_probe_insert_pending(t->st, job->id, job->route->name,
+				       mc_now_real(), &job->err))
+		return -1;
+	job->recorded = 1;
+	return 0;
 }
 
 static int is_due(const struct mc_route *r, const struct store_route_state *rs,
@@ -117,6 +120,14 @@ static void save_job(struct mc_store *st, const struct probe_job *job,
 		return;
 	if (job->state == PROBE_PENDING && job->collect)
 		return;                /* nothing new */
+	/* Judged before it could be sent (its mailbox unreachable, say):
+	 * still a result of this tick, kept like any other. */
+	if (!job->collect && !job->recorded &&
+	    store_probe_insert_pending(st, job->id, job->route->name, now,
+				       &err) != 0) {
+		fprintf(stderr, "mailcanary: run: %s\n", err.msg);
+		return;
+	}
 	store_probe_init(&p, job->id);
 	p.state = job->state;
 	p.severity = job->severity;
@@ -550,11 +561,17 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 		cli_print_json(json_pack("{s:o, s:i}", "probes", arr,
 					 "severity", (int)worst));
 	} else {
-		size_t n_collect = 0;
-		for (size_t i = 0; i < n; i++)
+		size_t n_collect = 0, n_sent = 0;
+		char unsent[48] = "";
+		for (size_t i = 0; i < n; i++) {
 			n_collect += jobs[i].collect;
-		printf("MAILCANARY %s - run: %zu sent, %zu earlier probe%s looked for\n",
-		       severity_word(worst), n - n_collect, n_collect,
+			n_sent += !jobs[i].collect && jobs[i].submitted;
+		}
+		if (n - n_collect > n_sent)
+			snprintf(unsent, sizeof(unsent), " (%zu could not be)",
+				 n - n_collect - n_sent);
+		printf("MAILCANARY %s - run: %zu sent%s, %zu earlier probe%s looked for\n",
+		       severity_word(worst), n_sent, unsent, n_collect,
 		       n_collect == 1 ? "" : "s");
 		for (size_t i = 0; i < n; i++) {
 			char line[1024];

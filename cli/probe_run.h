@@ -42,6 +42,8 @@ struct probe_job {
 	char id[PROBE_ID_LEN + 1];
 	struct mc_probe_result smtp;
 	int submitted;                         /* probe_submit() was called */
+	int recorded;                          /* set by the caller: the
+						  store holds the probe */
 	int collect;                           /* set by the caller: a probe of
 						  an earlier tick (id and
 						  smtp.sent_at set): only
