@@ -147,7 +147,7 @@ static void print_text(const struct mc_spf_outcome *o)
 
 #define BATCH_MAX_BYTES (16u << 20)
 #define BATCH_MAX_LINES 100000
-#define BATCH_WORKERS 8
+#define BATCH_WORKERS 16       /* MC_POOL_MAX_THREADS */
 
 struct batch_item {
 	struct mc_spf_query q;

@@ -39,6 +39,8 @@ parts=${PARTS:-abc}         # which of a, b, c to run
 export SPF_BATCH_REPEAT=${SPF_BATCH_REPEAT:-20}   # one-process SPF modes: each case N times
 nsd_addr=127.0.0.15
 rbl_addr=127.0.0.16
+rbl_delay_addr=127.0.0.18
+spf_delay_addr=127.0.0.19
 delay_port=15453
 suite=${SPF_SUITE_DIR:-$repo/tests/data/spf}
 DNS_ENV_DIR=$repo/tests/env/dns
@@ -86,32 +88,35 @@ dns_nsd_start "$tmp/nsd" "$nsd_addr" 53 "$first/root.zone"
 dns_wait_serial "$nsd_addr" 53 1 || { cat "$tmp/nsd/nsd.log" >&2; exit 3; }
 
 # ---------------------------------------------------------------- a. SPF
-case $parts in *a*)
-echo "== a. SPF: OpenSPF suite cases, nsd on $nsd_addr:53"
-
-: >"$tmp/spf.results"
-serial=0 scen=0 skipped=0
-while read -r dir; do
-	serial=$((serial + 1))
-	n=$(python3 "$here/spf_bench.py" cases "$dir")
-	if [ "$n" -eq 0 ]; then
-		skipped=$((skipped + 1))
-		continue
-	fi
-	[ "$serial" -gt 1 ] && { dns_nsd_reload "$dir/root.zone" "$serial" || exit 3; }
-	scen=$((scen + 1))
-	{
-		echo "mailcanary $(python3 "$here/spf_bench.py" mailcanary "$dir" "$mc" "$nsd_addr" 53)"
-		echo "mailcanary-batch $(python3 "$here/spf_bench.py" mailcanary-batch "$dir" "$mc" "$nsd_addr" 53)"
-		echo "spfquery-file $(with_resolver "$nsd_addr" python3 "$here/spf_bench.py" spfquery-file "$dir")"
-		echo "spfquery $(with_resolver "$nsd_addr" python3 "$here/spf_bench.py" spfquery "$dir")"
-		echo "pyspf-1proc $($pyspf "$here/spf_bench.py" pyspf "$dir" "$nsd_addr" 53)"
-		echo "pyspf-whole $($pyspf "$here/spf_bench.py" pyspf-whole "$dir" "$nsd_addr" 53)"
-		echo "pyspf-proc $($pyspf "$here/spf_bench.py" pyspf-proc "$dir" "$nsd_addr" 53)"
-	} >>"$tmp/spf.results"
-done <"$tmp/zones/scenarios"
-echo "$scen scenarios served ($skipped left out: they need DNS timeouts or expect only temperror)"
-python3 - "$tmp/spf.results" <<'PY'
+# spf_pass ADDR RESULTS: every served scenario's cases through each tool,
+# asking the DNS server on ADDR:53 (nsd itself, or the delaying relay).
+spf_pass() {
+	: >"$2"
+	serial=0 scen=0 skipped=0
+	while read -r dir; do
+		serial=$((serial + 1))
+		n=$(python3 "$here/spf_bench.py" cases "$dir")
+		if [ "$n" -eq 0 ]; then
+			skipped=$((skipped + 1))
+			continue
+		fi
+		# the scenario's zone carries its own SOA serial, $serial
+		dns_nsd_reload "$dir/root.zone" "$serial" || exit 3
+		scen=$((scen + 1))
+		{
+			echo "mailcanary $(python3 "$here/spf_bench.py" mailcanary "$dir" "$mc" "$1" 53)"
+			echo "mailcanary-batch $(python3 "$here/spf_bench.py" mailcanary-batch "$dir" "$mc" "$1" 53)"
+			echo "spfquery-file $(with_resolver "$1" python3 "$here/spf_bench.py" spfquery-file "$dir")"
+			echo "spfquery $(with_resolver "$1" python3 "$here/spf_bench.py" spfquery "$dir")"
+			echo "pyspf-1proc $($pyspf "$here/spf_bench.py" pyspf "$dir" "$1" 53)"
+			echo "pyspf-whole $($pyspf "$here/spf_bench.py" pyspf-whole "$dir" "$1" 53)"
+			echo "pyspf-proc $($pyspf "$here/spf_bench.py" pyspf-proc "$dir" "$1" 53)"
+		} >>"$2"
+	done <"$tmp/zones/scenarios"
+	echo "$scen scenarios served ($skipped left out: they need DNS timeouts or expect only temperror)"
+}
+spf_table() {
+python3 - "$1" <<'PY'
 import sys
 tot = {}
 for line in open(sys.argv[1]):
@@ -143,6 +148,26 @@ print("time per case / mailcanary's in the same mode (target: pyspf >= 10,")
 print("spfquery >= 1). One-process modes: every case SPF_BATCH_REPEAT times; batch")
 print("lines carry the cases a line can (no blank inside a field).")
 PY
+}
+case $parts in *a*)
+echo "== a. SPF: OpenSPF suite cases, nsd on $nsd_addr:53"
+spf_pass "$nsd_addr" "$tmp/spf.results"
+spf_table "$tmp/spf.results"
+
+# The same through a relay that holds every query DELAY_MS (on port 53 of
+# its own address: spfquery can only be given an address), each case once:
+# the lookups of one evaluation follow each other, so every tool pays
+# them; what differs is start-up and how many questions run at once.
+echo
+echo "== a2. the same through a ${delay_ms} ms relay on $spf_delay_addr:53, each case once"
+python3 "$here/dnsdelay.py" "$spf_delay_addr" 53 "$nsd_addr" 53 "$delay_ms" 2>"$tmp/sdelay.err" &
+delay_pid=$!
+sleep 0.5
+SPF_BATCH_REPEAT=1 spf_pass "$spf_delay_addr" "$tmp/spf2.results"
+SPF_BATCH_REPEAT=1 spf_table "$tmp/spf2.results"
+kill "$delay_pid" 2>/dev/null || :
+wait "$delay_pid" 2>/dev/null || :
+delay_pid=
 ;; esac
 
 # -------------------------------------------------------------- b. DNSBL
@@ -226,6 +251,31 @@ echo "1000 queries per run, 20 (ip, list) listings expected. rbldnsd dropped"
 echo "$((drops1 - drops0)) queries (socket receive buffer full) during the $runs one-process"
 echo "mailcanary runs, $((drops2 - drops1)) during the others. rblcheck runs"
 echo "under unshare (a few ms per run). Target: rblcheck >= 20x mailcanary."
+
+# The same through a relay that holds every query DELAY_MS, on port 53 of
+# its own loopback address (rblcheck can only be given an address): what
+# a blocklist a few hops away looks like. Once each; rblcheck asks its
+# 1000 questions one after another.
+echo
+echo "== b2. the same through a ${delay_ms} ms relay on $rbl_delay_addr:53, once each"
+python3 "$here/dnsdelay.py" "$rbl_delay_addr" 53 "$rbl_addr" 53 "$delay_ms" 2>"$tmp/rdelay.err" &
+rdelay_pid=$!
+sleep 0.5
+t0=$(now)
+# shellcheck disable=SC2086
+"$mc" --dns-server "$rbl_delay_addr:53" --json dnsbl $lists $ips >"$tmp/mcd.json" || :
+t1=$(now); mcd=$((t1 - t0))
+t0=$(now)
+# shellcheck disable=SC2086
+with_resolver "$rbl_delay_addr" rblcheck -c $sargs $ips >"$tmp/rbld.out" || :
+t1=$(now); rbld=$((t1 - t0))
+kill "$rdelay_pid" 2>/dev/null || :
+wait "$rdelay_pid" 2>/dev/null || :
+printf '%-44s %9s %14s  %s\n' tool "wall ms" "x mailcanary" "answers"
+printf '%-44s %9s %14s  %s\n' "mailcanary dnsbl, 1 process, 10 lists" "$(ms "$mcd")" 1.0 "$(statuses "$tmp/mcd.json")"
+printf '%-44s %9s %14s  %s\n' "rblcheck, 1 process (sequential)" "$(ms "$rbld")" "$(ratio "$rbld" "$mcd")" "$(listed "$tmp/rbld.out") listed"
+echo "At most 100 of mailcanary's queries are in flight: 1000 queries cost"
+echo "about 10 delays; rblcheck's cost 1000."
 dns_rbldnsd_stop || :
 ;; esac
 
