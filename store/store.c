@@ -372,14 +372,13 @@ struct mc_store *store_open(const char *state_dir, struct mc_err *err)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-	/* Cheaper ticks, same durability (every commit still syncs the
-	 * WAL): keep the -wal file between runs instead of re-creating it
-	 * (a file and a directory sync per run), and leave checkpoints to
-	 * SQLite's automatic ones instead of one at every close (two more
-	 * syncs). */
+	/* Keep the -wal file between runs instead of re-creating it every
+	 * time (a file and a directory sync per run); durability is the
+	 * same. The checkpoint at close stays: without it the WAL grows to
+	 * SQLite's automatic checkpoint (4 MB) and every open reads it all
+	 * back (measured: an idle tick 22 -> 34 ms). */
 	int one = 1;
 	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	/* journal_mode is the first statement that reads the file: a file
 	 * that is no database fails here, with the hint. */
 	if (exec_pragma(st, "PRAGMA journal_mode = WAL", "wal", err) ||
