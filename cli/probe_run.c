@@ -27,17 +27,23 @@ static void add_evidence(struct probe_job *job, const char *fmt, const char *s)
 	job->greylisted = 1;
 }
 
-static void add_event(struct probe_job *job, const char *type,
-		      const char *detail)
+static void add_event_at(struct probe_job *job, double at, const char *type,
+			 const char *detail)
 {
 	struct probe_event *e;
 
 	if (job->n_events >= PROBE_EVENTS_MAX)
 		return;
 	e = &job->events[job->n_events++];
-	e->at = mc_now_real();
+	e->at = at;
 	snprintf(e->type, sizeof(e->type), "%s", type);
 	snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
+}
+
+static void add_event(struct probe_job *job, const char *type,
+		      const char *detail)
+{
+	add_event_at(job, mc_now_real(), type, detail);
 }
 
 static void submit_one(void *arg, size_t i)
@@ -77,8 +83,14 @@ static int on_dsn(void *arg, struct mc_arrival *a, const char *msg, size_t len)
 	if (!job || dsn_parse(msg, len, &d, &err) != 0)
 		return 0;
 	for (size_t i = 0; i < d->nrcpt; i++) {
-		if (d->rcpt[i].action == DSN_ACTION_FAILED)
+		if (d->rcpt[i].action == DSN_ACTION_FAILED) {
+			char detail[200];
 			final = 1;
+			snprintf(detail, sizeof(detail), "%s %s",
+				 d->rcpt[i].status,
+				 d->rcpt[i].diagnostic ? d->rcpt[i].diagnostic : "");
+			add_event(job, "bounce_dsn", detail);
+		}
 		else if (d->rcpt[i].action == DSN_ACTION_DELAYED) {
 			char detail[200];
 			job->deferred = 1;
@@ -110,8 +122,13 @@ static void judge_submission(struct probe_job *job)
 {
 	const struct mc_probe_result *s = &job->smtp;
 
+	char detail[200];
+
 	switch (s->outcome) {
 	case PROBE_SUBMIT_QUEUED:
+		snprintf(detail, sizeof(detail), "%d %s %s", s->reply.code,
+			 s->reply.enhanced, s->reply.text);
+		add_event_at(job, s->sent_at, "sent", detail);
 		return;
 	case PROBE_SUBMIT_GREYLISTED:
 		add_evidence(job, "SMTP reply at submission: %s", s->reply.text);
@@ -125,6 +142,9 @@ static void judge_submission(struct probe_job *job)
 		job->state = PROBE_DEFERRED;
 		return;
 	case PROBE_SUBMIT_REJECTED:
+		snprintf(detail, sizeof(detail), "%d %s %s", s->reply.code,
+			 s->reply.enhanced, s->reply.text);
+		add_event(job, "smtp_5xx", detail);
 		job->state = PROBE_REJECTED;
 		return;
 	case PROBE_SUBMIT_ERROR:
@@ -187,6 +207,11 @@ static void judge_arrival(struct probe_job *job)
 	char value[256];
 
 	if (a->found) {
+		char detail[200];
+
+		snprintf(detail, sizeof(detail), "in %s, noticed by %s",
+			 a->folder, a->idle ? "IDLE" : "polling");
+		add_event_at(job, a->noticed_at, "found", detail);
 		job->total_seconds = a->noticed_at - job->smtp.sent_at;
 		if (a->header) {
 			struct mc_err err = {0};
@@ -443,7 +468,9 @@ void probe_run(struct probe_job *jobs, size_t n, const struct probe_run_opts *o)
 	double now = mc_now_mono(), now_real = mc_now_real();
 	for (size_t i = 0; i < n; i++) {
 		struct probe_job *job = &jobs[i];
-		if (job->state == PROBE_PENDING && job->submitted)
+		/* an earlier tick's probe: its submission was judged then */
+		if (job->state == PROBE_PENDING && job->submitted &&
+		    !job->collect)
 			judge_submission(job);
 		if (job->state != PROBE_PENDING || job->unreachable) {
 			job->arrival.cancelled = 1;

@@ -21,7 +21,7 @@
 #include "receiver/watch.h"
 
 #define GREYLIST_EVIDENCE_MAX 4
-#define PROBE_EVENTS_MAX 8
+#define PROBE_EVENTS_MAX 12
 /* A hop into an MTA this much slower than the others is reported as a gap
  * consistent with a greylist retry; alone it marks the probe greylisted
  * only from GREYLIST_GAP_ALONE on (a slow filter can take seconds). */
@@ -31,7 +31,9 @@
 /* Something that happened to a probe before its final state. */
 struct probe_event {
 	double at;                             /* epoch seconds */
-	char type[16];                         /* "delay_dsn", "smtp_4xx" */
+	char type[16];                         /* "sent", "smtp_4xx",
+						  "smtp_5xx", "delay_dsn",
+						  "bounce_dsn", "found" */
 	char detail[200];
 };
 
