@@ -18,13 +18,20 @@
 
 #define SUBMIT_THREADS 8
 
+static void add_event_at(struct probe_job *job, double at, const char *type,
+			 const char *detail);
+
+/* Greylisting evidence goes into the probe's list and its timeline. */
 static void add_evidence(struct probe_job *job, const char *fmt, const char *s)
 {
+	char e[sizeof(job->greylist_evidence[0])];
+
 	if (job->n_evidence >= GREYLIST_EVIDENCE_MAX)
 		return;
-	snprintf(job->greylist_evidence[job->n_evidence++],
-		 sizeof(job->greylist_evidence[0]), fmt, s);
+	snprintf(e, sizeof(e), fmt, s);
+	memcpy(job->greylist_evidence[job->n_evidence++], e, sizeof(e));
 	job->greylisted = 1;
+	add_event_at(job, mc_now_real(), "greylist", e);
 }
 
 static void add_event_at(struct probe_job *job, double at, const char *type,

@@ -31,7 +31,7 @@
 /* Something that happened to a probe before its final state. */
 struct probe_event {
 	double at;                             /* epoch seconds */
-	char type[16];                         /* "sent", "smtp_4xx",
+	char type[16];                         /* "sent", "smtp_4xx", "greylist",
 						  "smtp_5xx", "delay_dsn",
 						  "bounce_dsn", "found" */
 	char detail[200];
