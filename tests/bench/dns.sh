@@ -178,16 +178,17 @@ mkdir -p "$tmp/rbl"
 lists= zspecs= sargs=
 k=0
 while [ "$k" -lt 10 ]; do
-	# list k lists 10.0.0.(k+1) and 10.0.0.(k+51): 20 of the 100 IPs are
+	# list k lists 203.0.113.(k+1) and 203.0.113.(k+51) (documentation
+	# addresses: only asked about, never contacted): 20 of the 100 IPs are
 	# listed somewhere, each on one list.
-	printf ':127.0.0.2:listed by bl%d\n10.0.0.%d\n10.0.0.%d\n' \
+	printf ':127.0.0.2:listed by bl%d\n203.0.113.%d\n203.0.113.%d\n' \
 		"$k" $((k + 1)) $((k + 51)) >"$tmp/rbl/bl$k.zone"
 	lists="$lists --list bl$k.bench"
 	sargs="$sargs -s bl$k.bench"
 	zspecs="$zspecs bl$k.bench:ip4set:bl$k.zone"
 	k=$((k + 1))
 done
-ips=$(seq -f '10.0.0.%g' 1 100 | tr '\n' ' ')
+ips=$(seq -f '203.0.113.%g' 1 100 | tr '\n' ' ')
 # shellcheck disable=SC2086
 dns_rbldnsd_start "$tmp/rbl" "$rbl_addr" 53 $zspecs
 dns_rbldnsd_wait 1.0.0.10.bl0.bench || exit 3

@@ -45,7 +45,7 @@ static void test_classify(void **state)
 		{"127.0.1.255", NULL, MC_DNSBL_ERROR, "not allowed"},
 		{"127.0.0.1", NULL, MC_DNSBL_ERROR, "127.0.0.1 is no listing"},
 		{"192.0.2.1", NULL, MC_DNSBL_ERROR, "outside 127.0.0.0/8"},
-		{"10.0.0.1", NULL, MC_DNSBL_ERROR, "10.0.0.1: outside"},
+		{"198.51.100.1", NULL, MC_DNSBL_ERROR, "198.51.100.1: outside"},
 		/* An error code among listings: an error, never a listing. */
 		{"127.0.0.2", "127.255.255.254", MC_DNSBL_ERROR, "127.255.255.254"},
 		{"127.0.0.2", "198.51.100.1", MC_DNSBL_ERROR, "outside"},

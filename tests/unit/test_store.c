@@ -757,12 +757,12 @@ static void test_relay_ips(void **state)
 	struct store_relay_ip *v;
 	size_t n;
 	struct store_hop a[3] = {
-		{"probe.test", "relay.test", "ESMTPSA", "10.0.0.5", NULL, NAN, NAN},
+		{"probe.test", "relay.test", "ESMTPSA", "203.0.113.5", NULL, NAN, NAN},
 		{"relay.test", "mx.test", "ESMTPS", "192.0.2.1", NULL, NAN, NAN},
 		{"mx.test", "imap.test", "LMTP", "192.0.2.9", NULL, NAN, NAN},
 	};
 	struct store_hop b[3] = {
-		{"probe.test", "relay.test", "utf8smtpsa", "10.0.0.5", NULL, NAN, NAN},
+		{"probe.test", "relay.test", "utf8smtpsa", "203.0.113.5", NULL, NAN, NAN},
 		{"relay.test", "mx.test", "ESMTP", "192.0.2.1", NULL, NAN, NAN},
 		{"relay2.test", "mx.test", NULL, "2001:db8::7", NULL, NAN, NAN},
 	};
@@ -790,7 +790,7 @@ static void test_relay_ips(void **state)
 
 	/* Every route since NOW: 192.0.2.1 seen by p1 and p2 (newest p2);
 	 * 2001:db8::7 by p2; 198.51.100.3 by p3 (NOW + 5); 192.0.2.9 by p1;
-	 * never the submission hops' 10.0.0.5 nor the empty IP. */
+	 * never the submission hops' 203.0.113.5 nor the empty IP. */
 	assert_int_equal(store_recent_relay_ips(st, NULL, 0, NOW, 10, &v, &n, &err), 0);
 	assert_int_equal(n, 4);
 	assert_string_equal(v[0].ip, "192.0.2.1");
