@@ -27,6 +27,14 @@ static int reserve(struct mc_buf *b, size_t extra)
 	return 0;
 }
 
+int mc_buf_reserve(struct mc_buf *b, size_t extra)
+{
+	if (reserve(b, extra))
+		return -1;
+	b->data[b->len] = '\0';   /* a fresh buffer is "" too */
+	return 0;
+}
+
 int mc_buf_append(struct mc_buf *b, const void *p, size_t n)
 {
 	if (reserve(b, n))

@@ -22,6 +22,10 @@ int mc_buf_append(struct mc_buf *b, const void *p, size_t n);
 int mc_buf_puts(struct mc_buf *b, const char *s);
 int mc_buf_printf(struct mc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Makes room for extra more bytes without changing the contents, so that
+ * a buffer whose final size is known roughly grows once instead of by
+ * repeated doubling (each a copy and fresh pages to fault in). */
+int mc_buf_reserve(struct mc_buf *b, size_t extra);
 
 /* Drops the first n bytes (n <= len). */
 void mc_buf_consume(struct mc_buf *b, size_t n);

@@ -37,8 +37,9 @@ int metrics_render(struct mc_store *st, const struct metrics_opts *opts,
 		   struct mc_buf *out, struct mc_err *err);
 
 /* Writes data[0..len) to path atomically: path.tmp.<pid> in the same
- * directory, mode 0644 (node_exporter runs as another user), fsync, rename
- * over path, fsync of the directory. On failure path is untouched and the
+ * directory, mode 0644 (node_exporter runs as another user), renamed over
+ * path (not synced: the next tick rewrites it). On failure path is
+ * untouched and the
  * temporary file removed. */
 int metrics_write_file(const char *path, const char *data, size_t len,
 		       struct mc_err *err);

@@ -9,11 +9,20 @@
 
 #include "store/store.h"
 
+/* SQLite's default automatic checkpoint, which store.c's WAL hook keeps,
+ * and the longest WAL (frames of a page) left at close for the next open
+ * to read back instead of checkpointing it. */
+#define STORE_WAL_AUTOCHECKPOINT 1000
+#define STORE_WAL_KEEP 64
+
 struct mc_store {
 	sqlite3 *db;
 	char *path;                /* state_dir/mailcanary.db, for messages */
 	int in_begin;              /* a store_begin() transaction is open */
 	int savepoints;            /* nesting depth of store_tx_begin() */
+	int wal_frames;            /* frames in the WAL after this
+				    * connection's last commit; -1 before
+				    * its first (see store_close) */
 };
 
 /* Fills err with "PATH: what: SQLite's message" (plus a hint for corrupt

@@ -1055,7 +1055,59 @@ static void test_last_run(void **state)
 	assert_int_equal(store_set_last_run(st, NOW + 60, &err), 0);
 	assert_int_equal(store_last_run(st, &t, &err), 0);
 	assert_true(t == NOW + 60);
+	/* committed without a WAL sync, and FULL again for what follows */
+	assert_int_equal(q_int(st, "PRAGMA synchronous"), 2);
+	/* inside a transaction too (its own commit decides) */
+	assert_int_equal(store_tx_begin(st, &err), 0);
+	assert_int_equal(store_set_last_run(st, NOW + 120, &err), 0);
+	assert_int_equal(store_tx_end(st, 1, &err), 0);
+	assert_int_equal(q_int(st, "PRAGMA synchronous"), 2);
 	store_close(st);
+	st = open_ok(dir);
+	assert_int_equal(store_last_run(st, &t, &err), 0);
+	assert_true(t == NOW + 120);
+	store_close(st);
+}
+
+static off_t wal_size(void)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path_in(STORE_DB_NAME "-wal"), &sb), 0);
+	return sb.st_size;
+}
+
+/* A run that wrote a few pages leaves them in the WAL for the next open
+ * (no checkpoint at close); one that wrote STORE_WAL_KEEP or more is
+ * checkpointed and the WAL emptied. Nothing is lost either way. */
+static void test_wal_at_close(void **state)
+{
+	struct mc_err err = {0};
+	struct mc_store *st;
+	double t = 0;
+	char id[32];
+
+	(void)state;
+	st = open_ok(dir);
+	assert_int_equal(store_set_last_run(st, NOW, &err), 0);
+	store_close(st);
+	assert_true(wal_size() > 0);
+	st = open_ok(dir);
+	assert_int_equal(store_last_run(st, &t, &err), 0);
+	assert_true(t == NOW);
+	for (int i = 0; i < STORE_WAL_KEEP + 10; i++) {
+		snprintf(id, sizeof(id), "w%d", i);
+		pending(st, id, "r1", NOW + i);
+	}
+	store_close(st);
+	assert_int_equal(wal_size(), 0);
+	st = open_ok(dir);
+	assert_int_equal(q_int(st, "SELECT COUNT(*) FROM probes"),
+			 STORE_WAL_KEEP + 10);
+	/* a reader that committed nothing checkpoints as before */
+	store_close(st);
+	assert_int_equal(wal_size(), 0);
+	store_close(NULL);
 }
 
 static void test_prune(void **state)
@@ -1207,6 +1259,7 @@ int main(void)
 		T(test_alert_history),
 		T(test_transactions),
 		T(test_last_run),
+		T(test_wal_at_close),
 		T(test_prune),
 		T(test_lock),
 	};
