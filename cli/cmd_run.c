@@ -408,6 +408,33 @@ out:
 	return worst;
 }
 
+/* The metrics file for the tick that ends at now. A tick that changed
+ * nothing in the store (the timer's usual idle tick) only rewrites the
+ * last-run sample of the file the previous tick wrote, when that file is
+ * still the one old_sig names; otherwise the store is rendered. sig gets
+ * the new file's signature, or "" when none was written. */
+static void write_metrics(const struct mc_config *cfg, struct mc_store *st,
+			  double now, int unchanged, const char *old_sig,
+			  char sig[METRICS_SIG_MAX])
+{
+	const char **names = calloc(cfg->n_routes + 1, sizeof(*names));
+	struct mc_err err = {0};
+	int rc = 1;
+
+	for (size_t i = 0; names && i < cfg->n_routes; i++)
+		names[i] = cfg->routes[i].name;
+	struct metrics_opts mo = {names, names ? cfg->n_routes : 0, now};
+	if (unchanged && names)
+		rc = metrics_refresh(cfg->metrics_file, &mo, old_sig, sig, &err);
+	if (rc == 1)
+		rc = metrics_write(st, &mo, cfg->metrics_file, sig, &err);
+	if (rc != 0) {
+		fprintf(stderr, "mailcanary: run: %s\n", err.msg);
+		sig[0] = '\0';
+	}
+	free(names);
+}
+
 static const char *severity_word(enum mc_severity s)
 {
 	static const char *const w[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
@@ -452,6 +479,7 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 	struct store_outstanding *out = NULL;
 	struct store_route_state *rs = NULL;
 	struct probe_job *jobs = NULL;
+	char *old_msig = NULL;
 	size_t n_out = 0, n_rs = 0, n = 0;
 
 	if (!cfg)
@@ -468,11 +496,13 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (!(st = store_open(cfg->state_dir, &err)) ||
+	    store_take_metrics_sig(st, &old_msig, &err) != 0 ||
 	    store_probe_outstanding(st, NULL, &out, &n_out, &err) != 0 ||
 	    store_route_states(st, &rs, &n_rs, &err) != 0) {
 		rc = cli_fail("run: %s", err.msg);
 		goto out;
 	}
+	long long changes0 = store_changes(st);
 
 	double now = mc_now_real();
 	jobs = calloc(n_out + cfg->n_routes + 1, sizeof(*jobs));
@@ -522,18 +552,14 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 	run_checks(cli, cfg, st, now);
 
 	long long pruned = 0;
-	if (store_prune(st, cfg->retention_days, now, &pruned, &err) != 0 ||
-	    store_set_last_run(st, now, &err) != 0)
+	if (store_prune(st, cfg->retention_days, now, &pruned, &err) != 0)
 		fprintf(stderr, "mailcanary: run: %s\n", err.msg);
-	if (cfg->metrics_file) {
-		const char **names = calloc(cfg->n_routes + 1, sizeof(*names));
-		for (size_t i = 0; names && i < cfg->n_routes; i++)
-			names[i] = cfg->routes[i].name;
-		struct metrics_opts mo = {names, names ? cfg->n_routes : 0};
-		if (metrics_write(st, &mo, cfg->metrics_file, &err) != 0)
-			fprintf(stderr, "mailcanary: run: %s\n", err.msg);
-		free(names);
-	}
+	char msig[METRICS_SIG_MAX] = "";
+	if (cfg->metrics_file)
+		write_metrics(cfg, st, now, store_changes(st) == changes0,
+			      old_msig, msig);
+	if (store_set_last_run(st, now, msig[0] ? msig : NULL, &err) != 0)
+		fprintf(stderr, "mailcanary: run: %s\n", err.msg);
 
 	/* The exit code: the worst current state of the configured routes. */
 	store_route_states_free(rs, n_rs);
@@ -596,6 +622,7 @@ out:
 	free(jobs);
 	store_route_states_free(rs, n_rs);
 	store_outstanding_free(out, n_out);
+	free(old_msig);
 	store_close(st);
 	store_unlock(lock);
 	config_free(cfg);

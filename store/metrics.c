@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "store/metrics.h"
+#include "store/metrics_internal.h"
 #include "store/store_internal.h"
 
 enum {
@@ -61,7 +62,7 @@ static const struct {
 	[F_DNSBL] = {"mailcanary_dnsbl_listed", "gauge",
 		     "Address and blocklist pairs listed in the newest result "
 		     "of a DNS check."},
-	[F_LAST_RUN] = {"mailcanary_last_run_timestamp_seconds", "gauge",
+	[F_LAST_RUN] = {METRICS_LAST_RUN, "gauge",
 			"When the last mailcanary run tick finished (Unix "
 			"time)."},
 };
@@ -118,13 +119,11 @@ static size_t fmt_int(long long v, char *buf)
 	return len;
 }
 
-/* Prometheus float: integers without a fraction, others with the fewest
- * digits that read back exactly, +Inf/-Inf/NaN as the format spells them.
- * Every decimal of up to 15 significant digits reads back from %.15g
+/* Every decimal of up to 15 significant digits reads back from %.15g
  * (DBL_DIG), and %g drops trailing zeros, so 15 is tried first: a
  * fractional timestamp used to cost up to 17 printf/strtod rounds, most
  * of an idle 100-route tick. */
-static void fmt_num(double v, char buf[40])
+void metrics_fmt_num(double v, char buf[40])
 {
 	if (isnan(v)) {
 		strcpy(buf, "NaN");
@@ -187,7 +186,7 @@ static void sample(struct render *r, int f, const char *suffix,
 		r->oom |= mc_buf_append(b, "}", 1);
 	}
 	num[0] = ' ';
-	fmt_num(value, num + 1);
+	metrics_fmt_num(value, num + 1);
 	r->oom |= mc_buf_puts(b, num);
 	r->oom |= mc_buf_append(b, "\n", 1);
 }
@@ -230,7 +229,7 @@ static int route_histogram(struct render *r, const char *route,
 		return store_fail(r->st, err, "reading the delivery histogram");
 	for (size_t i = 0; i < STORE_N_DELIVERY_BUCKETS; i++) {
 		cum += per[i];
-		fmt_num(store_delivery_buckets[i], le);
+		metrics_fmt_num(store_delivery_buckets[i], le);
 		sample(r, F_DELIVERY, "_bucket", "route", route, "le", le,
 		       (double)cum);
 	}
@@ -469,9 +468,12 @@ int metrics_render(struct mc_store *st, const struct metrics_opts *opts,
 	}
 	if (render_checks(&r, err))
 		goto out;
-	lr = store_last_run(st, &last_run, err);
-	if (lr < 0)
+	if (opts && opts->last_run > 0) {
+		last_run = opts->last_run;
+		lr = 0;
+	} else if ((lr = store_last_run(st, &last_run, err)) < 0) {
 		goto out;
+	}
 	if (lr == 0)
 		sample(&r, F_LAST_RUN, "", NULL, NULL, NULL, NULL, last_run);
 	size_t total = 0;
@@ -500,82 +502,5 @@ out:
 	for (int f = 0; f < F_COUNT; f++)
 		mc_buf_free(&r.fam[f]);
 	store_route_states_free(rs, nrs);
-	return rc;
-}
-
-/* ---- atomic write ---- */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int metrics_write_file(const char *path, const char *data, size_t len,
-		       struct mc_err *err)
-{
-	char tmp[PATH_MAX];
-	int fd, e;
-
-	if (!path || !*path)
-		return mc_err_set(err, -1, MC_COMP_STORE,
-				  "metrics_file is not set");
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
-			     (long)getpid()) >= sizeof(tmp))
-		return mc_err_set(err, -1, MC_COMP_STORE, "%s: path too long",
-				  path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
-	if (fd < 0)
-		return mc_err_set(err, -1, MC_COMP_STORE, "creating %s: %s",
-				  tmp, strerror(errno));
-	/* 0644 whatever the umask (the service runs with 0077): the textfile
-	 * collector reads it as another user. No fsync of the file or its
-	 * directory: the rename is what makes the replacement atomic for
-	 * readers, and a file lost to a power cut is rewritten by the next
-	 * tick -- two syncs per tick (a tenth of an idle one) buy nothing the
-	 * store does not already keep. */
-	if (fchmod(fd, 0644) || write_all(fd, data, len)) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		return mc_err_set(err, -1, MC_COMP_STORE, "writing %s: %s",
-				  tmp, strerror(e));
-	}
-	if (close(fd)) {
-		e = errno;
-		unlink(tmp);
-		return mc_err_set(err, -1, MC_COMP_STORE, "writing %s: %s",
-				  tmp, strerror(e));
-	}
-	if (rename(tmp, path)) {
-		e = errno;
-		unlink(tmp);
-		return mc_err_set(err, -1, MC_COMP_STORE,
-				  "renaming %s to %s: %s", tmp, path,
-				  strerror(e));
-	}
-	return 0;
-}
-
-int metrics_write(struct mc_store *st, const struct metrics_opts *opts,
-		  const char *path, struct mc_err *err)
-{
-	struct mc_buf b = {0};
-	int rc;
-
-	rc = metrics_render(st, opts, &b, err);
-	if (rc == 0)
-		rc = metrics_write_file(path, b.data ? b.data : "", b.len, err);
-	mc_buf_free(&b);
 	return rc;
 }

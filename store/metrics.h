@@ -30,7 +30,13 @@ struct metrics_opts {
 	 * the store knows, by name. Borrowed. */
 	const char *const *routes;
 	size_t n_routes;
+	/* The last run's time to report; 0: the store's (store_last_run). */
+	double last_run;
 };
+
+/* What identifies a metrics file as written (see metrics_refresh): its
+ * inode, size and modification time, and a hash of the route list. */
+#define METRICS_SIG_MAX 96
 
 /* Appends the exposition text to out. opts may be NULL (every route). */
 int metrics_render(struct mc_store *st, const struct metrics_opts *opts,
@@ -44,8 +50,20 @@ int metrics_render(struct mc_store *st, const struct metrics_opts *opts,
 int metrics_write_file(const char *path, const char *data, size_t len,
 		       struct mc_err *err);
 
-/* metrics_render() then metrics_write_file(). */
+/* metrics_render() then metrics_write_file(). When sig is not NULL it
+ * receives the written file's signature. */
 int metrics_write(struct mc_store *st, const struct metrics_opts *opts,
-		  const char *path, struct mc_err *err);
+		  const char *path, char *sig, struct mc_err *err);
+
+/* For a tick that changed nothing in the store: when path is still the
+ * file whose signature is sig, rendered for the same routes, rewrites it
+ * (atomically, like metrics_write_file) with only the last-run sample
+ * set to opts->last_run, and puts the new signature in newsig -- without
+ * rendering, which is most of an idle tick with many routes. Returns 0
+ * when done, 1 when the file is not that file any more (missing,
+ * replaced, edited, other routes, sig NULL or unreadable: render it
+ * instead), -1 on a write error (err filled). */
+int metrics_refresh(const char *path, const struct metrics_opts *opts,
+		    const char *sig, char *newsig, struct mc_err *err);
 
 #endif

@@ -529,17 +529,13 @@ int store_prepare(struct mc_store *st, struct mc_err *err, const char *what,
 	return rc;
 }
 
-int store_exec(struct mc_store *st, struct mc_err *err, const char *what,
-	       const char *sql, const char *types, ...)
+static int exec_v(struct mc_store *st, struct mc_err *err, const char *what,
+		  const char *sql, const char *types, va_list ap)
 {
 	sqlite3_stmt *s;
-	va_list ap;
 	int rc;
 
-	va_start(ap, types);
-	rc = prepare_v(st, err, what, sql, &s, types, ap);
-	va_end(ap);
-	if (rc)
+	if (prepare_v(st, err, what, sql, &s, types, ap))
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		;
@@ -550,6 +546,18 @@ int store_exec(struct mc_store *st, struct mc_err *err, const char *what,
 	}
 	sqlite3_finalize(s);
 	return sqlite3_changes(st->db);
+}
+
+int store_exec(struct mc_store *st, struct mc_err *err, const char *what,
+	       const char *sql, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = exec_v(st, err, what, sql, types, ap);
+	va_end(ap);
+	return rc;
 }
 
 int store_tx_begin(struct mc_store *st, struct mc_err *err)
@@ -674,28 +682,81 @@ void *store_grow(void **arr, size_t *len, size_t *cap, size_t elem)
 
 /* ---- run bookkeeping and retention ---- */
 
-int store_set_last_run(struct mc_store *st, double now, struct mc_err *err)
+/* Runs sql (types/varargs as store_exec) as one commit with synchronous =
+ * NORMAL: no sync of the WAL. For what a power cut may take back without
+ * harm -- the next tick writes it again -- which is all an idle tick
+ * writes; probes, counters and alert state keep synchronous = FULL.
+ * Inside a transaction the pragma cannot change and that transaction's
+ * own commit decides. */
+static int exec_unsynced(struct mc_store *st, struct mc_err *err,
+			 const char *what, const char *sql, const char *types,
+			 ...)
 {
-	static const char sql[] =
-		"INSERT INTO meta (key, value) VALUES ('last_run_at', ?)"
-		" ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 	struct mc_err ignored = {0};
+	va_list ap;
 	int relax, rc;
 
-	/* The one commit of an idle tick, and the only one whose loss to a
-	 * power cut costs nothing (the next tick writes it again): committed
-	 * without a sync of the WAL. Probes, counters and alert state keep
-	 * synchronous = FULL. Inside a transaction the pragma cannot
-	 * change, and the transaction's own commit decides. */
 	relax = sqlite3_get_autocommit(st->db);
 	if (relax && exec_pragma(st, "PRAGMA synchronous = NORMAL", NULL, err))
 		return -1;
-	rc = store_exec(st, err, "recording the last run", sql, "d", now) < 0
-		? -1 : 0;
+	va_start(ap, types);
+	rc = exec_v(st, err, what, sql, types, ap) < 0 ? -1 : 0;
+	va_end(ap);
 	if (relax && exec_pragma(st, "PRAGMA synchronous = FULL", NULL,
 				 rc ? &ignored : err))
 		rc = -1;
 	return rc;
+}
+
+int store_set_last_run(struct mc_store *st, double now,
+		       const char *metrics_sig, struct mc_err *err)
+{
+	static const char one[] =
+		"INSERT INTO meta (key, value) VALUES ('last_run_at', ?1)"
+		" ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+	static const char both[] =
+		"INSERT INTO meta (key, value) VALUES ('last_run_at', ?1),"
+		" ('metrics_sig', ?2)"
+		" ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+	return metrics_sig
+		? exec_unsynced(st, err, "recording the last run", both, "dt",
+				now, metrics_sig)
+		: exec_unsynced(st, err, "recording the last run", one, "d",
+				now);
+}
+
+int store_take_metrics_sig(struct mc_store *st, char **sig,
+			   struct mc_err *err)
+{
+	sqlite3_stmt *s;
+	int rc, oom = 0;
+
+	*sig = NULL;
+	if (store_prepare(st, err, "reading the metrics signature",
+			  "SELECT value FROM meta WHERE key = 'metrics_sig'",
+			  &s, ""))
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*sig = store_col_strdup(s, 0, &oom);
+	if (store_end_rows(st, s, rc == SQLITE_ROW ? SQLITE_DONE : rc, oom,
+			   "reading the metrics signature", err))
+		goto fail;
+	if (*sig && exec_unsynced(st, err, "forgetting the metrics signature",
+				  "DELETE FROM meta WHERE key = 'metrics_sig'",
+				  ""))
+		goto fail;
+	return 0;
+fail:
+	free(*sig);
+	*sig = NULL;
+	return -1;
+}
+
+long long store_changes(struct mc_store *st)
+{
+	return sqlite3_total_changes64(st->db);
 }
 
 int store_last_run(struct mc_store *st, double *t, struct mc_err *err)

@@ -401,9 +401,25 @@ void store_relay_ips_free(struct store_relay_ip *v, size_t n);
 /* ---- run bookkeeping and retention ---- */
 
 /* Records / reads when the last `run` tick finished. store_last_run()
- * returns 0 and sets *t, or 1 when no run was recorded. */
-int store_set_last_run(struct mc_store *st, double now, struct mc_err *err);
+ * returns 0 and sets *t, or 1 when no run was recorded. metrics_sig, when
+ * not NULL, is recorded with it in one commit: the signature of the
+ * metrics file the tick wrote (metrics.h), for the next tick's
+ * store_take_metrics_sig(). */
+int store_set_last_run(struct mc_store *st, double now,
+		       const char *metrics_sig, struct mc_err *err);
 int store_last_run(struct mc_store *st, double *t, struct mc_err *err);
+
+/* Reads and forgets the recorded metrics file signature: *sig is a new
+ * string the caller frees, or NULL when none is recorded. Forgotten at
+ * the start of a tick, a signature comes back only with a tick that got
+ * as far as writing the file, so a tick that dies halfway never lets the
+ * next one trust a file that misses its changes. */
+int store_take_metrics_sig(struct mc_store *st, char **sig,
+			   struct mc_err *err);
+
+/* Rows this connection has inserted, updated or deleted so far: a tick
+ * that compares it before and after knows whether it changed anything. */
+long long store_changes(struct mc_store *st);
 
 /* Deletes probes (with their events and hops) sent more than
  * retention_days before now -- outstanding ones too, which the run has

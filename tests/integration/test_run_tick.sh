@@ -10,9 +10,27 @@ expect_rc 1          # the junk route is WARNING
 jcheck 'sorted(x["state"] for x in d["probes"]) == ["delivered", "delivered", "junk"]'
 [ "$(stat -c %a "$TMP/state/mailcanary.db")" = 600 ] || fail "database not 0600"
 
+cp "$TMP/state/mailcanary.prom" "$TMP/prom.1"
 mc -c "$conf" run --wait 30
 expect_rc 1
 head -1 "$TMP/out" | grep -q "run: 0 sent, 0 earlier probes" || fail "second run sent again"
+# That idle tick changed nothing but the last-run sample, which it rewrote
+# in the file the first run left (metrics_refresh) instead of rendering.
+last='^mailcanary_last_run_timestamp_seconds '
+[ "$(grep -v "$last" "$TMP/prom.1" | md5sum)" = "$(grep -v "$last" "$TMP/state/mailcanary.prom" | md5sum)" ] ||
+	fail "the idle tick changed more than the last-run sample"
+t1=$(grep "$last" "$TMP/prom.1" | cut -d' ' -f2)
+t2=$(grep "$last" "$TMP/state/mailcanary.prom" | cut -d' ' -f2)
+python3 -c 'import sys; sys.exit(not float(sys.argv[2]) > float(sys.argv[1]))' "$t1" "$t2" ||
+	fail "last run not advanced: $t1 -> $t2"
+ls "$TMP/state" | grep -q 'prom.tmp' && fail "temporary metrics file left"
+# A file someone else replaced is rendered again, not patched.
+echo 'stale 1' >"$TMP/state/mailcanary.prom"
+mc -c "$conf" run --wait 30
+expect_rc 1
+grep -q '^stale' "$TMP/state/mailcanary.prom" && fail "a replaced metrics file was patched"
+[ "$(grep -v "$last" "$TMP/prom.1" | md5sum)" = "$(grep -v "$last" "$TMP/state/mailcanary.prom" | md5sum)" ] ||
+	fail "the re-rendered metrics differ"
 
 mc -c "$conf" --json status
 expect_rc 1

@@ -144,7 +144,7 @@ static int fill_fixture(struct mc_store *st, double now)
 	FX(store_check_result_add(st, "mx-only.test", now - 60, 1,
 				  "one MX host does not resolve",
 				  "{\"mx\":{\"severity\":1}}", &err), "check 3");
-	FX(store_set_last_run(st, now - 30, &err), "last run");
+	FX(store_set_last_run(st, now - 30, NULL, &err), "last run");
 	return 0;
 }
 
@@ -326,7 +326,7 @@ static void test_golden(void **state)
 
 	/* the same routes named explicitly give the same text */
 	const char *routes[] = {"alpha", "beta"};
-	struct metrics_opts o = {routes, 2};
+	struct metrics_opts o = {routes, 2, 0};
 	got = render(st, &o);
 	assert_text(got, golden);
 	free(got);
@@ -351,7 +351,7 @@ static void test_route_selection(void **state)
 	struct mc_store *st;
 	char *got;
 	const char *routes[] = {"gamma", "beta"};
-	struct metrics_opts o = {routes, 2};
+	struct metrics_opts o = {routes, 2, 0};
 
 	(void)state;
 	st = open_ok();
@@ -499,11 +499,83 @@ static void test_write_file(void **state)
 	assert_non_null(st);
 	assert_int_equal(fill_fixture(st, NOW), 0);
 	snprintf(path, sizeof(path), "%s/m.prom", dir);
-	assert_int_equal(metrics_write(st, NULL, path, &err), 0);
+	assert_int_equal(metrics_write(st, NULL, path, NULL, &err), 0);
 	store_close(st);
 	data = slurp(path, &len);
 	assert_string_equal(data, golden);
 	free(data);
+}
+
+/* An idle tick's rewrite: only the last-run sample changes, and only of
+ * the very file a signature names, for the same routes. */
+static void test_refresh(void **state)
+{
+	static const char *routes[] = {"alpha", "beta"};
+	struct metrics_opts o = {routes, 2, NOW + 60};
+	struct metrics_opts other = {routes, 1, NOW + 60};
+	struct mc_err err = {0};
+	struct mc_store *st;
+	char path[512], sig[METRICS_SIG_MAX], sig2[METRICS_SIG_MAX];
+	char *before, *after, *want;
+	size_t len, len2;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/state", dir);
+	st = store_open(path, &err);
+	assert_non_null(st);
+	assert_int_equal(fill_fixture(st, NOW), 0);
+	snprintf(path, sizeof(path), "%s/m.prom", dir);
+	o.last_run = NOW - 30;
+	assert_int_equal(metrics_write(st, &o, path, sig, &err), 0);
+	before = slurp(path, &len);
+	assert_non_null(strstr(before, "\nmailcanary_last_run_timestamp_seconds "
+			       "1699999970\n"));
+
+	o.last_run = NOW + 60.125;
+	assert_int_equal(metrics_refresh(path, &o, sig, sig2, &err), 0);
+	assert_string_not_equal(sig, sig2);
+	after = slurp(path, &len2);
+	want = strdup(before);
+	strcpy(strstr(want, "\nmailcanary_last_run_timestamp_seconds ") + 39,
+	       "1700000060.125\n");
+	assert_string_equal(after, want);
+	assert_int_equal(count_entries(), 2);   /* no temporary left */
+	free(after);
+	free(want);
+
+	/* the old signature names a file that is gone; other routes, no
+	 * signature, no time: render instead */
+	assert_int_equal(metrics_refresh(path, &o, sig, sig, &err), 1);
+	assert_int_equal(metrics_refresh(path, &other, sig2, sig, &err), 1);
+	assert_int_equal(metrics_refresh(path, &o, NULL, sig, &err), 1);
+	o.last_run = 0;
+	assert_int_equal(metrics_refresh(path, &o, sig2, sig, &err), 1);
+	o.last_run = NOW + 120;
+
+	/* replaced by someone else (the metrics command, an editor) */
+	assert_int_equal(metrics_write_file(path, before, len, &err), 0);
+	assert_int_equal(metrics_refresh(path, &o, sig2, sig, &err), 1);
+
+	/* a file that does not end with the last-run sample, even under its
+	 * signature (same inode, size and time): the text is checked too */
+	assert_int_equal(metrics_write(st, &o, path, sig, &err), 0);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	f = fopen(path, "r+");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, -20, SEEK_END), 0);
+	fputs("\n# not a sample\n", f);
+	fclose(f);
+	struct timespec times[2] = {sb.st_atim, sb.st_mtim};
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	assert_int_equal(metrics_refresh(path, &o, sig, sig2, &err), 1);
+
+	/* missing */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(metrics_refresh(path, &o, sig, sig2, &err), 1);
+	free(before);
+	store_close(st);
 }
 
 static void test_write_failures(void **state)
@@ -615,6 +687,7 @@ int main(int argc, char **argv)
 		T(test_label_escaping),
 		T(test_numbers),
 		T(test_write_file),
+		T(test_refresh),
 		T(test_write_failures),
 		T(test_write_atomic_under_reads),
 	};

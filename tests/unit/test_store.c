@@ -1051,21 +1051,39 @@ static void test_last_run(void **state)
 	(void)state;
 	st = open_ok(dir);
 	assert_int_equal(store_last_run(st, &t, &err), 1);
-	assert_int_equal(store_set_last_run(st, NOW, &err), 0);
-	assert_int_equal(store_set_last_run(st, NOW + 60, &err), 0);
+	assert_int_equal(store_set_last_run(st, NOW, NULL, &err), 0);
+	assert_int_equal(store_set_last_run(st, NOW + 60, NULL, &err), 0);
 	assert_int_equal(store_last_run(st, &t, &err), 0);
 	assert_true(t == NOW + 60);
 	/* committed without a WAL sync, and FULL again for what follows */
 	assert_int_equal(q_int(st, "PRAGMA synchronous"), 2);
 	/* inside a transaction too (its own commit decides) */
 	assert_int_equal(store_tx_begin(st, &err), 0);
-	assert_int_equal(store_set_last_run(st, NOW + 120, &err), 0);
+	assert_int_equal(store_set_last_run(st, NOW + 120, NULL, &err), 0);
 	assert_int_equal(store_tx_end(st, 1, &err), 0);
 	assert_int_equal(q_int(st, "PRAGMA synchronous"), 2);
 	store_close(st);
 	st = open_ok(dir);
 	assert_int_equal(store_last_run(st, &t, &err), 0);
 	assert_true(t == NOW + 120);
+
+	/* the metrics signature: recorded with the last run, taken once */
+	char *sig = (char *)"x";
+	long long changes = store_changes(st);
+	assert_int_equal(store_take_metrics_sig(st, &sig, &err), 0);
+	assert_null(sig);
+	assert_int_equal(store_set_last_run(st, NOW + 180, "1 2 3.4 *", &err),
+			 0);
+	assert_true(store_changes(st) > changes);
+	store_close(st);
+	st = open_ok(dir);
+	assert_int_equal(store_take_metrics_sig(st, &sig, &err), 0);
+	assert_string_equal(sig, "1 2 3.4 *");
+	free(sig);
+	assert_int_equal(store_take_metrics_sig(st, &sig, &err), 0);
+	assert_null(sig);
+	assert_int_equal(store_last_run(st, &t, &err), 0);
+	assert_true(t == NOW + 180);
 	store_close(st);
 }
 
@@ -1089,7 +1107,7 @@ static void test_wal_at_close(void **state)
 
 	(void)state;
 	st = open_ok(dir);
-	assert_int_equal(store_set_last_run(st, NOW, &err), 0);
+	assert_int_equal(store_set_last_run(st, NOW, NULL, &err), 0);
 	store_close(st);
 	assert_true(wal_size() > 0);
 	st = open_ok(dir);
