@@ -48,19 +48,6 @@
 /* Replaces every occurrence of the password in s (NUL-terminated) with
  * "****". Passwords shorter than 4 characters are left alone rather than
  * mangling every message they occur in. */
-static void scrub(char *s, const char *pw)
-{
-	size_t pl = pw ? strlen(pw) : 0;
-	char *p;
-
-	if (pl < 4)
-		return;
-	for (int i = 0; i < 16 && (p = strstr(s, pw)); i++) {
-		memcpy(p, "****", 4);
-		memmove(p + 4, p + pl, strlen(p + pl) + 1);
-	}
-}
-
 static void set_stage(struct mc_probe_result *res, const char *stage)
 {
 	snprintf(res->stage, sizeof(res->stage), "%s", stage);
@@ -444,8 +431,8 @@ out:
 	ERR_clear_error();
 	mc_tls_sigpipe_restore(&pipe);
 	if (relay->password) {
-		scrub(err->msg, relay->password);
-		scrub(res->reply.text, relay->password);
+		mc_scrub(err->msg, relay->password);
+		mc_scrub(res->reply.text, relay->password);
 	}
 	free(s);
 	if (err_out)
