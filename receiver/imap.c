@@ -216,8 +216,8 @@ int imap_next(struct mc_imap *s, struct imap_resp *r, struct mc_err *err)
 
 		if (len < 0) {
 			rc = mc_err_set(err, -1, MC_COMP_MAILBOX,
-					"mailbox \"%s\": response too large or malformed",
-					s->mb->name);
+					"%s: response too large or malformed",
+					s->where);
 			break;
 		}
 		if (len > 0) {
@@ -233,8 +233,8 @@ int imap_next(struct mc_imap *s, struct imap_resp *r, struct mc_err *err)
 		}
 		if (s->closed) {
 			rc = mc_err_set(err, -1, MC_COMP_MAILBOX,
-					"mailbox \"%s\": connection closed by server",
-					s->mb->name);
+					"%s: connection closed by server",
+					s->where);
 			break;
 		}
 		got = fill(s, err);
@@ -341,7 +341,7 @@ int imap_run(struct mc_imap *s, const char *command, double deadline,
 	if (r.status == IMAP_ST_OK)
 		return 0;
 	return mc_err_set(err, -1, MC_COMP_MAILBOX,
-			  "mailbox \"%s\": %.20s: %.*s", s->mb->name,
+			  "%s: %.20s: %.*s", s->where,
 			  command, (int)(r.text_len > 160 ? 160 : r.text_len),
 			  r.text);
 }

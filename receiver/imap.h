@@ -3,7 +3,7 @@
  * (common/mc_tls.h, as for the relay), LOGIN or AUTHENTICATE PLAIN. Then
  * commands and responses go over it as they come (IDLE, untagged
  * responses). This module frames and sends; it does not decide what to
- * wait for (that is watch.c). No libcurl: see imap.c. */
+ * wait for (that is watch.c). Why by hand: imap.c. */
 #ifndef MC_IMAP_H
 #define MC_IMAP_H
 
