@@ -14,17 +14,6 @@
 
 #include "mc_time.h"
 
-static int ms_until(double deadline)
-{
-	double left = deadline - mc_now_mono();
-
-	if (left <= 0)
-		return 0;
-	if (left > 3600)
-		return 3600 * 1000;
-	return (int)(left * 1000) + 1;
-}
-
 static void format_peer(const struct sockaddr *sa, char *out, size_t size)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
@@ -64,7 +53,7 @@ static int connect_one(const struct addrinfo *ai, double deadline, int *why)
 		return -1;
 	}
 	for (;;) {
-		int n, ms = ms_until(deadline);
+		int n, ms = mc_ms_until(deadline);
 
 		if (ms == 0) {
 			*why = ETIMEDOUT;

@@ -104,17 +104,6 @@ void mc_tls_fini(struct mc_tls *tls)
 	tls->ctx = NULL;
 }
 
-static int ms_until(double deadline)
-{
-	double left = deadline - mc_now_mono();
-
-	if (left <= 0)
-		return 0;
-	if (left > 3600)
-		return 3600 * 1000;
-	return (int)(left * 1000) + 1;
-}
-
 SSL *mc_tls_handshake(struct mc_tls *tls, int fd, double deadline,
 		      int *timed_out, char *why, size_t why_size)
 {
@@ -140,7 +129,7 @@ SSL *mc_tls_handshake(struct mc_tls *tls, int fd, double deadline,
 			p.events = POLLOUT;
 		else
 			goto fail;
-		ms = ms_until(deadline);
+		ms = mc_ms_until(deadline);
 		if (ms == 0)
 			break;
 		n = poll(&p, 1, ms);

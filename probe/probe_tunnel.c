@@ -35,17 +35,6 @@ void probe_tunnel_init(struct probe_tunnel *tn)
 	atomic_init(&tn->gate, 0);
 }
 
-static int ms_until(double deadline)
-{
-	double left = deadline - mc_now_mono();
-
-	if (left <= 0)
-		return 0;
-	if (left > 3600)
-		return 3600 * 1000;
-	return (int)(left * 1000) + 1;
-}
-
 int probe_tunnel_connect(struct probe_tunnel *tn, const struct mc_relay *relay,
 			 double deadline, char *peer, size_t peer_size,
 			 struct mc_err *err)
@@ -97,7 +86,7 @@ int probe_tunnel_write(struct probe_tunnel *tn, const char *p, size_t n,
 			snprintf(tn->why, sizeof(tn->why), "%s", strerror(errno));
 			return -1;
 		}
-		ms = ms_until(deadline);
+		ms = mc_ms_until(deadline);
 		if (ms == 0) {
 			tn->stalled = 1;
 			return -1;
@@ -131,7 +120,7 @@ long probe_tunnel_read_reply(struct probe_tunnel *tn, char *buf, size_t size,
 				 got == 0 ? "closed" : strerror(errno));
 			return -1;
 		}
-		ms = ms_until(deadline);
+		ms = mc_ms_until(deadline);
 		if (ms == 0) {
 			tn->stalled = 1;
 			return -1;
@@ -182,7 +171,7 @@ static int tunnel_accept(struct probe_tunnel *tn)
 			{.fd = tn->wake[0], .events = POLLIN},
 			{.fd = tn->listen_fd, .events = POLLIN},
 		};
-		int n = poll(p, 2, ms_until(mc_now_mono() + tn->timeout));
+		int n = poll(p, 2, mc_ms_until(mc_now_mono() + tn->timeout));
 		int fd;
 
 		if (n < 0 && errno == EINTR)
@@ -317,7 +306,7 @@ static void tunnel_relay(struct probe_tunnel *tn)
 			p[2].events |= POLLOUT;
 		/* OpenSSL may hold decrypted bytes poll() cannot see. */
 		n = (tn->ssl && SSL_pending(tn->ssl) && down_has_room(down))
-			    ? 0 : ms_until(limit);
+			    ? 0 : mc_ms_until(limit);
 		n = poll(p, 3, n);
 		if (n < 0 && errno == EINTR)
 			continue;

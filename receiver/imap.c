@@ -36,21 +36,12 @@ struct mc_imap {
 	unsigned tag_seq;
 	int closed;
 	int logged_in;
+	int strict;                /* an unreadable response is an error
+				    * (the greeting), not skipped */
 	char where[400];           /* mailbox "NAME": HOST:PORT */
 	char caps[IMAP_CAPS_MAX];  /* the latest capability list */
 	int have_caps;
 };
-
-static int ms_until(double deadline)
-{
-	double left = deadline - mc_now_mono();
-
-	if (left <= 0)
-		return 0;
-	if (left > 3600)
-		return 3600 * 1000;
-	return (int)(left * 1000) + 1;
-}
 
 int imap_fd(const struct mc_imap *s)
 {
@@ -114,7 +105,7 @@ static int send_all(struct mc_imap *s, const char *p, size_t n,
 			n -= (size_t)w;
 			continue;
 		}
-		ms = ms_until(deadline);
+		ms = mc_ms_until(deadline);
 		if (ms == 0 || round >= IMAP_IO_ROUNDS) {
 			rc = mc_err_set(err, -1, MC_COMP_MAILBOX,
 					"%s: send timed out", s->where);
@@ -196,6 +187,21 @@ int imap_command(struct mc_imap *s, char *tag, const char *command,
 	return rc;
 }
 
+/* The first bytes of the last framed response, printable, in an error. */
+static int not_imap(struct mc_imap *s, struct mc_err *err)
+{
+	char seen[81];
+	size_t i;
+
+	for (i = 0; i < s->consumed && i + 1 < sizeof(seen); i++) {
+		unsigned char ch = (unsigned char)s->in.data[i];
+		seen[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '.';
+	}
+	seen[i] = '\0';
+	return mc_err_set(err, -1, MC_COMP_MAILBOX,
+			  "%s: not an IMAP greeting: %s", s->where, seen);
+}
+
 int imap_next(struct mc_imap *s, struct imap_resp *r, struct mc_err *err)
 {
 	struct mc_sigpipe sp;
@@ -224,6 +230,10 @@ int imap_next(struct mc_imap *s, struct imap_resp *r, struct mc_err *err)
 			s->consumed = (size_t)len;
 			if (imap_resp_parse(s->in.data, (size_t)len, r) == 0) {
 				rc = 1;
+				break;
+			}
+			if (s->strict) {
+				rc = not_imap(s, err);
 				break;
 			}
 			/* An unreadable response is skipped, not fatal. */
@@ -263,7 +273,7 @@ static int wait_resp(struct mc_imap *s, struct imap_resp *r, double deadline,
 
 		if (rc != 0)
 			return rc;
-		ms = ms_until(deadline);
+		ms = mc_ms_until(deadline);
 		if (ms == 0)
 			break;
 		pfd.events = s->want_write ? POLLOUT : POLLIN;
@@ -373,9 +383,12 @@ static int read_greeting(struct mc_imap *s, double deadline, int *preauth,
 			 struct mc_err *err)
 {
 	struct imap_resp r;
-	int len;
+	int len, rc;
 
-	if (wait_resp(s, &r, deadline, "the greeting", err) < 0)
+	s->strict = 1;
+	rc = wait_resp(s, &r, deadline, "the greeting", err);
+	s->strict = 0;
+	if (rc < 0)
 		return -1;
 	len = (int)(r.text_len > 160 ? 160 : r.text_len);
 	if (r.type == IMAP_RESP_UNTAGGED && r.status == IMAP_ST_BYE)
@@ -383,19 +396,8 @@ static int read_greeting(struct mc_imap *s, double deadline, int *preauth,
 				  "%s: server said BYE: %.*s", s->where, len,
 				  r.text);
 	if (r.type != IMAP_RESP_UNTAGGED ||
-	    (r.status != IMAP_ST_OK && r.status != IMAP_ST_PREAUTH)) {
-		char seen[81];
-		size_t i;
-
-		for (i = 0; i < s->consumed && i + 1 < sizeof(seen); i++) {
-			unsigned char ch = (unsigned char)s->in.data[i];
-			seen[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '.';
-		}
-		seen[i] = '\0';
-		return mc_err_set(err, -1, MC_COMP_MAILBOX,
-				  "%s: not an IMAP greeting: %s", s->where,
-				  seen);
-	}
+	    (r.status != IMAP_ST_OK && r.status != IMAP_ST_PREAUTH))
+		return not_imap(s, err);
 	*preauth = r.status == IMAP_ST_PREAUTH;
 	note_caps(s, &r);
 	return 0;

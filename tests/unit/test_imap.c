@@ -10,59 +10,26 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-/* Only the certificate and line helpers of the SMTP fake are used. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "smtp_fake.h"
-#pragma GCC diagnostic pop
 
 #include "mc_time.h"
 #include "receiver/imap.h"
 
 #define PASSWORD "s3cret-pa55word"
 
-struct world {
-	struct fake_cert ca, leaf, other_ca, other_leaf, wrong_ip_leaf;
-	char *ca_file;
-	SSL_CTX *good, *unknown, *wrong_ip;
-};
-
-static struct world *W;
+static struct fake_world *W;
 
 static int setup(void **state)
 {
 	(void)state;
-	W = calloc(1, sizeof(*W));
-	assert_non_null(W);
-	W->ca = fake_cert_new("mailcanary test CA", NULL, NULL);
-	W->leaf = fake_cert_new("127.0.0.1", "IP:127.0.0.1,DNS:localhost",
-				&W->ca);
-	W->other_ca = fake_cert_new("someone else's CA", NULL, NULL);
-	W->other_leaf = fake_cert_new("127.0.0.1", "IP:127.0.0.1",
-				      &W->other_ca);
-	W->wrong_ip_leaf = fake_cert_new("other.example", "DNS:other.example",
-					 &W->ca);
-	W->ca_file = fake_cert_file(&W->ca);
-	W->good = fake_server_ctx(&W->leaf);
-	W->unknown = fake_server_ctx(&W->other_leaf);
-	W->wrong_ip = fake_server_ctx(&W->wrong_ip_leaf);
+	W = fake_world_new();
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	SSL_CTX_free(W->good);
-	SSL_CTX_free(W->unknown);
-	SSL_CTX_free(W->wrong_ip);
-	fake_cert_free(&W->ca);
-	fake_cert_free(&W->leaf);
-	fake_cert_free(&W->other_ca);
-	fake_cert_free(&W->other_leaf);
-	fake_cert_free(&W->wrong_ip_leaf);
-	unlink(W->ca_file);
-	free(W->ca_file);
-	free(W);
+	fake_world_free(W);
 	return 0;
 }
 
@@ -86,15 +53,15 @@ struct imap_opts {
 };
 
 struct ifake {
-	struct fake f;              /* socket, TLS, line buffer, log */
+	struct fake *f;             /* socket, TLS, line buffer, log */
 	struct imap_opts io;
 	int saw_login, saw_auth, saw_starttls, saw_logout, saw_capability;
 	int caps_after_tls;         /* CAPABILITY asked after the handshake */
 };
 
-static void ifake_sendf(struct ifake *x, const char *fmt, ...)
+static void ifake_sendf(struct fake *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void ifake_sendf(struct ifake *x, const char *fmt, ...)
+static void ifake_sendf(struct fake *f, const char *fmt, ...)
 {
 	char buf[8192];
 	va_list ap;
@@ -102,22 +69,23 @@ static void ifake_sendf(struct ifake *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fake_send(&x->f, buf);
+	fake_send(f, buf);
 }
 
-static void ifake_answer_login(struct ifake *x, const char *tag)
+static void ifake_answer_login(struct ifake *x, struct fake *f,
+			       const char *tag)
 {
 	if (x->io.login_ok)
-		ifake_sendf(x, "%s OK [CAPABILITY IMAP4rev1 IDLE UIDPLUS] "
+		ifake_sendf(f, "%s OK [CAPABILITY IMAP4rev1 IDLE UIDPLUS] "
 			    "Logged in\r\n", tag);
 	else
-		ifake_sendf(x, "%s NO [AUTHENTICATIONFAILED] Authentication "
+		ifake_sendf(f, "%s NO [AUTHENTICATIONFAILED] Authentication "
 			    "failed.\r\n", tag);
 }
 
-static void ifake_session(struct ifake *x)
+static void ifake_session(struct fake *f, void *arg)
 {
-	struct fake *f = &x->f;
+	struct ifake *x = arg;
 	const struct imap_opts *o = &x->io;
 	char line[2048];
 
@@ -145,7 +113,7 @@ static void ifake_session(struct ifake *x)
 		if (strcasecmp(verb, "CAPABILITY") == 0) {
 			x->saw_capability++;
 			x->caps_after_tls |= f->tls_up;
-			ifake_sendf(x, "* CAPABILITY %s\r\n%s OK done\r\n",
+			ifake_sendf(f, "* CAPABILITY %s\r\n%s OK done\r\n",
 				    f->tls_up || o->tls == FAKE_TLS_NONE
 				    ? (o->caps_tls ? o->caps_tls : "IMAP4rev1 IDLE")
 				    : (o->caps ? o->caps
@@ -154,17 +122,17 @@ static void ifake_session(struct ifake *x)
 		} else if (strcasecmp(verb, "STARTTLS") == 0) {
 			x->saw_starttls = 1;
 			if (o->starttls_no) {
-				ifake_sendf(x, "%s NO not now\r\n", tag);
+				ifake_sendf(f, "%s NO not now\r\n", tag);
 				continue;
 			}
-			ifake_sendf(x, "%s OK Begin TLS negotiation now.\r\n%s",
+			ifake_sendf(f, "%s OK Begin TLS negotiation now.\r\n%s",
 				    tag, o->starttls_inject
 				    ? "* OK injected\r\n" : "");
 			if (fake_tls_accept(f) < 0)
 				return;
 		} else if (strcasecmp(verb, "LOGIN") == 0) {
 			x->saw_login = 1;
-			ifake_answer_login(x, tag);
+			ifake_answer_login(x, f, tag);
 		} else if (strcasecmp(verb, "AUTHENTICATE") == 0) {
 			x->saw_auth = 1;
 			sp = strchr(line, ' ');
@@ -176,7 +144,7 @@ static void ifake_session(struct ifake *x)
 					return;
 				fake_log(f, line);
 			}
-			ifake_answer_login(x, tag);
+			ifake_answer_login(x, f, tag);
 		} else if (strcasecmp(verb, "NOOP") == 0) {
 			char *burst = calloc(1, 64 * (size_t)o->burst + 64);
 			size_t n = 0;
@@ -190,83 +158,36 @@ static void ifake_session(struct ifake *x)
 			free(burst);
 		} else if (strcasecmp(verb, "LOGOUT") == 0) {
 			x->saw_logout = 1;
-			ifake_sendf(x, "* BYE bye\r\n%s OK done\r\n", tag);
+			ifake_sendf(f, "* BYE bye\r\n%s OK done\r\n", tag);
 			return;
 		} else {
-			ifake_sendf(x, "%s BAD unknown command\r\n", tag);
+			ifake_sendf(f, "%s BAD unknown command\r\n", tag);
 		}
 	}
-}
-
-static void *ifake_main(void *arg)
-{
-	struct ifake *x = arg;
-	struct fake *f = &x->f;
-	struct pollfd p[2] = {
-		{.fd = f->stop_pipe[0], .events = POLLIN},
-		{.fd = f->lfd, .events = POLLIN},
-	};
-	struct timeval tv = {FAKE_WAIT_S, 0};
-	sigset_t pipe_set;
-
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
-	if (poll(p, 2, FAKE_WAIT_S * 1000) <= 0 || p[0].revents)
-		return NULL;
-	f->fd = accept(f->lfd, NULL, NULL);
-	if (f->fd < 0)
-		return NULL;
-	f->connected = 1;
-	setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(f->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	ifake_session(x);
-	if (f->ssl) {
-		SSL_shutdown(f->ssl);
-		SSL_free(f->ssl);
-		f->ssl = NULL;
-	}
-	ERR_clear_error();
-	close(f->fd);
-	f->fd = -1;
-	return NULL;
 }
 
 static struct ifake *ifake_start(const struct imap_opts *o)
 {
 	struct ifake *x = calloc(1, sizeof(*x));
-	struct fake *f = &x->f;
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t al = sizeof(a);
+	struct fake_opts fo = {.tls = o->tls, .ctx = o->ctx,
+			       .session = ifake_session, .session_arg = x};
 
 	assert_non_null(x);
 	x->io = *o;
-	f->o.ctx = o->ctx;
-	f->fd = -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(f->lfd >= 0);
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(f->lfd, 4), 0);
-	assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&a, &al), 0);
-	f->port = ntohs(a.sin_port);
-	assert_int_equal(pipe(f->stop_pipe), 0);
-	assert_int_equal(pthread_create(&f->thread, NULL, ifake_main, x), 0);
+	x->f = fake_start(&fo);
 	return x;
 }
 
 /* Stops the thread (it may be done) and keeps the observations. */
 static void ifake_stop(struct ifake *x)
 {
-	struct fake *f = &x->f;
+	fake_stop(x->f);
+}
 
-	if (write(f->stop_pipe[1], "x", 1) < 0) {
-		/* the thread is gone already */
-	}
-	pthread_join(f->thread, NULL);
-	close(f->stop_pipe[0]);
-	close(f->stop_pipe[1]);
-	close(f->lfd);
+static void ifake_free(struct ifake *x)
+{
+	fake_free(x->f);
+	free(x);
 }
 
 /* ---- the client side ---- */
@@ -290,7 +211,7 @@ static struct ifake *session(const struct imap_opts *o, struct mc_mailbox *mb,
 	struct ifake *x = ifake_start(o);
 	struct mc_imap *s;
 
-	mb->port = x->f.port;
+	mb->port = x->f->port;
 	memset(err, 0, sizeof(*err));
 	s = imap_connect(mb, err);
 	if (ok) {
@@ -327,14 +248,14 @@ static void test_starttls_login(void **state)
 	 * ask for the capabilities again there (RFC 3501 §6.2.1). */
 	assert_true(x->saw_starttls);
 	assert_true(x->caps_after_tls);
-	assert_true(x->f.tls_up);
-	assert_non_null(strstr(x->f.log,
+	assert_true(x->f->tls_up);
+	assert_non_null(strstr(x->f->log,
 			       "LOGIN \"we\\\"ird\\\\user\" \"" PASSWORD "\""));
-	assert_true(strstr(x->f.log, "STARTTLS") < strstr(x->f.log, "LOGIN"));
-	assert_non_null(strstr(x->f.log, "LOGOUT"));
+	assert_true(strstr(x->f->log, "STARTTLS") < strstr(x->f->log, "LOGIN"));
+	assert_non_null(strstr(x->f->log, "LOGOUT"));
 	/* the IP literal gets no SNI (RFC 6066 §3) */
-	assert_string_equal(x->f.sni, "");
-	free(x);
+	assert_string_equal(x->f->sni, "");
+	ifake_free(x);
 }
 
 static void test_starttls_by_name(void **state)
@@ -349,10 +270,10 @@ static void test_starttls_by_name(void **state)
 	(void)state;
 	mb.host = "localhost";
 	x = session(&o, &mb, 1, &err);
-	assert_string_equal(x->f.sni, "localhost");
+	assert_string_equal(x->f->sni, "localhost");
 	/* the greeting's capabilities spared a CAPABILITY before TLS */
-	assert_true(strstr(x->f.log, "STARTTLS") < strstr(x->f.log, "CAPABILITY"));
-	free(x);
+	assert_true(strstr(x->f->log, "STARTTLS") < strstr(x->f->log, "CAPABILITY"));
+	ifake_free(x);
 }
 
 static void test_implicit_tls(void **state)
@@ -365,10 +286,10 @@ static void test_implicit_tls(void **state)
 
 	(void)state;
 	x = session(&o, &mb, 1, &err);
-	assert_true(x->f.tls_up);
+	assert_true(x->f->tls_up);
 	assert_false(x->saw_starttls);
 	assert_true(x->saw_login);
-	free(x);
+	ifake_free(x);
 }
 
 static void test_cleartext_when_configured(void **state)
@@ -380,9 +301,9 @@ static void test_cleartext_when_configured(void **state)
 
 	(void)state;
 	x = session(&o, &mb, 1, &err);
-	assert_false(x->f.tls_up);
+	assert_false(x->f->tls_up);
 	assert_true(x->saw_login);
-	free(x);
+	ifake_free(x);
 }
 
 static void count_exists(void *arg, const struct imap_resp *r)
@@ -406,7 +327,7 @@ static void test_tls_buffered_responses(void **state)
 	int count = 0, rc, done = 0;
 
 	(void)state;
-	mb.port = x->f.port;
+	mb.port = x->f->port;
 	s = imap_connect(&mb, &err);
 	assert_non_null(s);
 	/* by hand, as watch.c does: drain imap_next, then poll */
@@ -432,7 +353,7 @@ static void test_tls_buffered_responses(void **state)
 	assert_int_equal(imap_send_line(s, "bad\r\nline", &err), -1);
 	imap_close(s);
 	ifake_stop(x);
-	free(x);
+	ifake_free(x);
 }
 
 static void test_authenticate_plain(void **state)
@@ -451,8 +372,8 @@ static void test_authenticate_plain(void **state)
 	x = session(&o, &mb, 1, &err);
 	assert_false(x->saw_login);
 	/* base64("\0u\0p\xc3\xa4ss") inline: SASL-IR */
-	assert_non_null(strstr(x->f.log, "AUTHENTICATE PLAIN AHUAcMOkc3M="));
-	free(x);
+	assert_non_null(strstr(x->f->log, "AUTHENTICATE PLAIN AHUAcMOkc3M="));
+	ifake_free(x);
 }
 
 static void test_authenticate_plain_continuation(void **state)
@@ -470,8 +391,8 @@ static void test_authenticate_plain_continuation(void **state)
 	/* LOGINDISABLED: PLAIN even for quotable credentials */
 	x = session(&o, &mb, 1, &err);
 	assert_false(x->saw_login);
-	assert_non_null(strstr(x->f.log, "AUTHENTICATE PLAIN\nAHUAcHc=\n"));
-	free(x);
+	assert_non_null(strstr(x->f->log, "AUTHENTICATE PLAIN\nAHUAcHc=\n"));
+	ifake_free(x);
 }
 
 static void test_authenticate_plain_refused(void **state)
@@ -483,7 +404,7 @@ static void test_authenticate_plain_refused(void **state)
 
 	(void)state;
 	mb.password = "\xc3\xa4" PASSWORD;
-	free(session(&o, &mb, 0, &err));
+	ifake_free(session(&o, &mb, 0, &err));
 	assert_int_equal(err.component, MC_COMP_AUTH);
 	assert_non_null(strstr(err.msg, "(wrong user or password?)"));
 }
@@ -500,7 +421,7 @@ static void test_preauth(void **state)
 	x = session(&o, &mb, 1, &err);
 	assert_false(x->saw_login);
 	assert_false(x->saw_auth);
-	free(x);
+	ifake_free(x);
 }
 
 /* Each failure: component and a piece of the message. */
@@ -518,7 +439,7 @@ static void expect_fail(const struct imap_opts *o, struct mc_mailbox *mb,
 	if (keep)
 		*keep = x;
 	else
-		free(x);
+		ifake_free(x);
 }
 
 static void test_no_starttls(void **state)
@@ -533,8 +454,8 @@ static void test_no_starttls(void **state)
 		    "server does not offer STARTTLS; refusing to log in in clear",
 		    &x);
 	assert_false(x->saw_login);
-	assert_null(strstr(x->f.log, PASSWORD));
-	free(x);
+	assert_null(strstr(x->f->log, PASSWORD));
+	ifake_free(x);
 }
 
 static void test_starttls_refused(void **state)
@@ -578,7 +499,7 @@ static void test_unknown_ca(void **state)
 	expect_fail(&o, &mb, MC_COMP_TLS, "certificate verification failed",
 		    &x);
 	assert_false(x->saw_login);
-	free(x);
+	ifake_free(x);
 }
 
 static void test_unknown_ca_unverified(void **state)
@@ -590,7 +511,7 @@ static void test_unknown_ca_unverified(void **state)
 
 	(void)state;
 	mb.tls_verify = 0;
-	free(session(&o, &mb, 1, &err));
+	ifake_free(session(&o, &mb, 1, &err));
 }
 
 static void test_wrong_ip_san(void **state)
@@ -611,13 +532,13 @@ static void test_bad_ca_file(void **state)
 	struct ifake *x = ifake_start(&o);
 
 	(void)state;
-	mb.port = x->f.port;
+	mb.port = x->f->port;
 	mb.ca_file = "/nonexistent/ca.pem";
 	assert_null(imap_connect(&mb, &err));
 	assert_int_equal(err.component, MC_COMP_TLS);
 	assert_non_null(strstr(err.msg, "cannot load ca_file /nonexistent/ca.pem"));
 	ifake_stop(x);
-	free(x);
+	ifake_free(x);
 }
 
 static void test_login_refused(void **state)
@@ -683,6 +604,17 @@ static void test_not_imap(void **state)
 	(void)state;
 	expect_fail(&o, &mb, MC_COMP_MAILBOX,
 		    "not an IMAP greeting: + what. is this", NULL);
+}
+
+static void test_smtp_server(void **state)
+{
+	struct imap_opts o = {.tls = FAKE_TLS_NONE,
+			      .greeting = "220 mx.example ESMTP\r\n"};
+	struct mc_mailbox mb = mailbox(0, MC_TLS_STARTTLS);
+
+	(void)state;
+	expect_fail(&o, &mb, MC_COMP_MAILBOX,
+		    "not an IMAP greeting: 220 mx.example ESMTP", NULL);
 }
 
 static void test_closed_after_greeting(void **state)
@@ -852,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_unquotable_without_plain),
 		cmocka_unit_test(test_greeting_bye),
 		cmocka_unit_test(test_not_imap),
+		cmocka_unit_test(test_smtp_server),
 		cmocka_unit_test(test_closed_after_greeting),
 		cmocka_unit_test(test_stall_before_greeting),
 		cmocka_unit_test(test_stall_in_handshake),
