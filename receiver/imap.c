@@ -195,6 +195,9 @@ static int not_imap(struct mc_imap *s, struct mc_err *err)
 
 	for (i = 0; i < s->consumed && i + 1 < sizeof(seen); i++) {
 		unsigned char ch = (unsigned char)s->in.data[i];
+
+		if (ch == '\r' || ch == '\n')
+			break;
 		seen[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '.';
 	}
 	seen[i] = '\0';
