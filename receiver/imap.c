@@ -35,7 +35,6 @@ struct mc_imap {
 	size_t consumed;           /* bytes of the last response handed out */
 	unsigned tag_seq;
 	int closed;
-	int logged_in;
 	int strict;                /* an unreadable response is an error
 				    * (the greeting), not skipped */
 	char where[400];           /* mailbox "NAME": HOST:PORT */
@@ -545,7 +544,6 @@ done:
 				  "password?)", s->where,
 				  (int)(r.text_len > 120 ? 120 : r.text_len),
 				  r.text);
-	s->logged_in = 1;
 	/* RFC 3501 §6.2.3: capabilities may change after login. */
 	s->have_caps = 0;
 	note_caps(s, &r);
@@ -584,11 +582,7 @@ static int open_session(struct mc_imap *s, struct mc_err *err)
 		if (starttls(s, deadline, err))
 			return -1;
 	}
-	if (preauth) {
-		s->logged_in = 1;
-		return 0;
-	}
-	return login(s, deadline, err);
+	return preauth ? 0 : login(s, deadline, err);
 }
 
 struct mc_imap *imap_connect(const struct mc_mailbox *mb, struct mc_err *err)
