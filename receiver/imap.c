@@ -554,13 +554,12 @@ static int open_session(struct mc_imap *s, struct mc_err *err)
 {
 	const struct mc_mailbox *mb = s->mb;
 	double deadline = mc_now_mono() + mb->timeout;
-	char peer[MC_NET_PEER_MAX], why[200], what[300];
+	char peer[MC_NET_PEER_MAX], why[200];
 	int preauth = 0;
 
-	snprintf(what, sizeof(what), "mailbox \"%s\"", mb->name);
 	if (mb->tls != MC_TLS_NONE &&
-	    mc_tls_init(&s->tls, mb->host, mb->ca_file, mb->tls_verify, what,
-			err) < 0)
+	    mc_tls_init(&s->tls, mb->host, mb->ca_file, mb->tls_verify,
+			s->where, err) < 0)
 		return -1;
 	s->fd = mc_net_connect(mb->host, mb->port, deadline, mb->timeout, peer,
 			       sizeof(peer), why, sizeof(why));

@@ -536,7 +536,8 @@ static void test_bad_ca_file(void **state)
 	mb.ca_file = "/nonexistent/ca.pem";
 	assert_null(imap_connect(&mb, &err));
 	assert_int_equal(err.component, MC_COMP_TLS);
-	assert_non_null(strstr(err.msg, "cannot load ca_file /nonexistent/ca.pem"));
+	assert_non_null(strstr(err.msg, "mailbox \"box\": 127.0.0.1:"));
+	assert_non_null(strstr(err.msg, ": cannot load ca_file /nonexistent/ca.pem"));
 	ifake_stop(x);
 	ifake_free(x);
 }
