@@ -117,8 +117,8 @@ static int send_all(struct mc_imap *s, const char *p, size_t n,
 }
 
 /* Reads what the connection has without blocking, into s->in. Returns
- * 1 (got bytes), 0 (nothing now) or -1 (closed: s->closed; or too much:
- * err). */
+ * 1 (got bytes), 0 (nothing now), -1 (closed: s->closed set) or -2 (more
+ * than a response may hold: err filled). */
 static int fill(struct mc_imap *s, struct mc_err *err)
 {
 	char chunk[16384];
