@@ -50,6 +50,10 @@ struct imap_opts {
 	int close_after_greeting;
 	int burst;                  /* NOOP: this many untagged responses
 				     * in one write before the OK */
+	const char *bye_at;         /* "* BYE" and hang up at this verb */
+	const char *huge_at;        /* a line longer than IMAP_MAX_LINE */
+	int caps_no;                /* CAPABILITY answered NO */
+	int challenge;              /* AUTHENTICATE keeps asking "+" */
 };
 
 struct ifake {
@@ -107,6 +111,36 @@ static void ifake_session(struct fake *f, void *arg)
 		fake_log(f, line);
 		sscanf(line, "%63s %63s", tag, verb);
 		if (o->stall_at && strcasecmp(verb, o->stall_at) == 0) {
+			fake_drain(f);
+			return;
+		}
+		if (o->bye_at && strcasecmp(verb, o->bye_at) == 0) {
+			fake_send(f, "* BYE shutting down\r\n");
+			return;
+		}
+		if (o->huge_at && strcasecmp(verb, o->huge_at) == 0) {
+			char *big = malloc(IMAP_MAX_LINE + 16);
+
+			assert_non_null(big);
+			memset(big, 'x', IMAP_MAX_LINE + 13);
+			memcpy(big, "* OK ", 5);
+			strcpy(big + IMAP_MAX_LINE + 13, "\r\n");
+			fake_send(f, big);
+			free(big);
+			fake_drain(f);
+			return;
+		}
+		if (o->caps_no && strcasecmp(verb, "CAPABILITY") == 0) {
+			ifake_sendf(f, "%s NO not today\r\n", tag);
+			continue;
+		}
+		if (o->challenge && strcasecmp(verb, "AUTHENTICATE") == 0) {
+			for (int k = 0; k < 2; k++) {
+				fake_send(f, "+ more\r\n");
+				if (fake_line(f, line, sizeof(line)) < 0)
+					return;
+				fake_log(f, line);
+			}
 			fake_drain(f);
 			return;
 		}
@@ -618,6 +652,87 @@ static void test_smtp_server(void **state)
 		    "not an IMAP greeting: 220 mx.example ESMTP", NULL);
 }
 
+static void test_capability_refused(void **state)
+{
+	struct imap_opts o = {.tls = FAKE_TLS_STARTTLS, .ctx = W->good,
+			      .caps_no = 1};
+	struct mc_mailbox mb = mailbox(0, MC_TLS_STARTTLS);
+
+	(void)state;
+	expect_fail(&o, &mb, MC_COMP_MAILBOX, "CAPABILITY: not today", NULL);
+}
+
+static void test_endless_challenge(void **state)
+{
+	struct imap_opts o = {.tls = FAKE_TLS_IMPLICIT, .ctx = W->good,
+			      .challenge = 1,
+			      .caps_tls = "IMAP4rev1 AUTH=PLAIN SASL-IR"};
+	struct mc_mailbox mb = mailbox(0, MC_TLS_IMPLICIT);
+	struct ifake *x;
+
+	(void)state;
+	mb.password = "p\xc3\xa4" PASSWORD;
+	expect_fail(&o, &mb, MC_COMP_AUTH, "unexpected challenge", &x);
+	/* each challenge was cancelled (RFC 3501 §6.2.2) */
+	assert_non_null(strstr(x->f->log, "\n*\n*\n"));
+	ifake_free(x);
+}
+
+/* After login: a BYE ends imap_run; the hang-up after it ends
+ * imap_next; a command after that fails at once. */
+static void test_bye_after_login(void **state)
+{
+	struct imap_opts o = {.tls = FAKE_TLS_IMPLICIT, .ctx = W->good,
+			      .login_ok = 1, .bye_at = "NOOP"};
+	struct mc_mailbox mb = mailbox(0, MC_TLS_IMPLICIT);
+	struct ifake *x = ifake_start(&o);
+	struct mc_err err = {0};
+	struct imap_resp r;
+	struct mc_imap *s;
+	int rc = 0;
+
+	(void)state;
+	mb.port = x->f->port;
+	s = imap_connect(&mb, &err);
+	assert_non_null(s);
+	assert_int_equal(imap_run(s, "NOOP", mc_now_mono() + 5, NULL, NULL,
+				  &err), -1);
+	assert_int_equal(err.component, MC_COMP_MAILBOX);
+	assert_non_null(strstr(err.msg, "server said BYE: shutting down"));
+	for (int i = 0; i < 1000 && (rc = imap_next(s, &r, &err)) == 0; i++) {
+		struct pollfd p = {.fd = imap_fd(s), .events = POLLIN};
+		poll(&p, 1, FAKE_WAIT_S * 1000);
+	}
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err.msg, "connection closed by server"));
+	assert_int_equal(imap_command(s, NULL, "NOOP", &err), -1);
+	assert_non_null(strstr(err.msg, "send failed"));
+	imap_close(s);
+	ifake_stop(x);
+	ifake_free(x);
+}
+
+static void test_huge_response(void **state)
+{
+	struct imap_opts o = {.tls = FAKE_TLS_IMPLICIT, .ctx = W->good,
+			      .login_ok = 1, .huge_at = "NOOP"};
+	struct mc_mailbox mb = mailbox(0, MC_TLS_IMPLICIT);
+	struct ifake *x = ifake_start(&o);
+	struct mc_err err = {0};
+	struct mc_imap *s;
+
+	(void)state;
+	mb.port = x->f->port;
+	s = imap_connect(&mb, &err);
+	assert_non_null(s);
+	assert_int_equal(imap_run(s, "NOOP", mc_now_mono() + 5, NULL, NULL,
+				  &err), -1);
+	assert_non_null(strstr(err.msg, "response too large or malformed"));
+	imap_close(s);
+	ifake_stop(x);
+	ifake_free(x);
+}
+
 static void test_closed_after_greeting(void **state)
 {
 	struct imap_opts o = {.tls = FAKE_TLS_STARTTLS, .ctx = W->good,
@@ -786,6 +901,10 @@ int main(void)
 		cmocka_unit_test(test_greeting_bye),
 		cmocka_unit_test(test_not_imap),
 		cmocka_unit_test(test_smtp_server),
+		cmocka_unit_test(test_capability_refused),
+		cmocka_unit_test(test_endless_challenge),
+		cmocka_unit_test(test_bye_after_login),
+		cmocka_unit_test(test_huge_response),
 		cmocka_unit_test(test_closed_after_greeting),
 		cmocka_unit_test(test_stall_before_greeting),
 		cmocka_unit_test(test_stall_in_handshake),
