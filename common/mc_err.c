@@ -43,6 +43,19 @@ void mc_err_clear(struct mc_err *err)
 	err->msg[0] = '\0';
 }
 
+void mc_scrub(char *s, const char *secret)
+{
+	size_t pl = secret ? strlen(secret) : 0;
+	char *p;
+
+	if (pl < 4 || !s)
+		return;
+	for (int i = 0; i < 16 && (p = strstr(s, secret)); i++) {
+		memcpy(p, "****", 4);
+		memmove(p + 4, p + pl, strlen(p + pl) + 1);
+	}
+}
+
 const char *mc_component_name(enum mc_component comp)
 {
 	static const char *const names[] = {

@@ -46,6 +46,11 @@ void mc_err_prefix(struct mc_err *err, const char *fmt, ...)
 
 void mc_err_clear(struct mc_err *err);
 
+/* Replaces each occurrence of secret (when 4 bytes or longer) in the
+ * NUL-terminated s with "****", in place: for messages that quote what a
+ * server said, which might echo a password back. */
+void mc_scrub(char *s, const char *secret);
+
 /* "relay", "tls", ...; "" for MC_COMP_NONE. Static storage. */
 const char *mc_component_name(enum mc_component comp);
 

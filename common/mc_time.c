@@ -144,3 +144,14 @@ int mc_time_parse_rfc3339(const char *p, size_t n, double *t)
 	     sign * (oh * 3600.0 + om * 60.0);
 	return 0;
 }
+
+int mc_ms_until(double deadline)
+{
+	double left = deadline - mc_now_mono();
+
+	if (left <= 0)
+		return 0;
+	if (left > 3600)
+		return 3600 * 1000;
+	return (int)(left * 1000) + 1;
+}

@@ -11,6 +11,11 @@
 /* Monotonic clock, seconds. Only differences are meaningful. */
 double mc_now_mono(void);
 
+/* Milliseconds from now until deadline (mc_now_mono()), for poll(): 0
+ * once it has passed, at most an hour, rounded up so a wait never ends
+ * just short of it. */
+int mc_ms_until(double deadline);
+
 /* Wall clock, seconds since the epoch (UTC). */
 double mc_now_real(void);
 

@@ -1,5 +1,5 @@
-/* Internals of probe submission shared by probe_submit.c, probe_tls.c and
- * probe_tunnel.c: the verifying OpenSSL context and the loopback tunnel
+/* Internals of probe submission shared by probe_submit.c, probe_session.c
+ * and probe_tunnel.c: the loopback tunnel
  * that carries libesmtp's connection to the relay. Not for other modules. */
 #ifndef MC_PROBE_INTERNAL_H
 #define MC_PROBE_INTERNAL_H
@@ -13,37 +13,10 @@
 
 #include "config/config.h"
 #include "mc_err.h"
+#include "mc_tls.h"
 #include "probe/probe.h"
 
-/* ---- TLS (probe_tls.c) ---- */
-
-struct probe_tls {
-	SSL_CTX *ctx;
-	int verify;                /* relay->tls_verify */
-	char sni[256];             /* relay->host, "" when it is an address
-				    * (RFC 6066 §3: no SNI for literals) */
-	/* First certificate problem the verify callback saw (handshake
-	 * thread, read after the handshake has ended). */
-	int verify_error;          /* X509_V_* or 0 */
-	int verify_depth;
-};
-
-/* Makes a client context for relay: TLS 1.2 or later; unless
- * relay->tls_verify is 0, SSL_VERIFY_PEER against relay->ca_file or the
- * system store and relay->host (X509_VERIFY_PARAM: DNS name, or IP SAN
- * when host is an address). Returns 0 or -1 (component tls). tls stays at
- * a fixed address until probe_tls_fini(): the context points at it. */
-int probe_tls_init(struct probe_tls *tls, const struct mc_relay *relay,
-		   struct mc_err *err);
-void probe_tls_fini(struct probe_tls *tls);
-
-/* Why a handshake failed, for a human: the X509 reason if verification
- * failed, else OpenSSL's last error in this thread's queue (which it
- * clears), else "handshake failed". */
-void probe_tls_why(struct probe_tls *tls, char *out, size_t size);
-
-/* "TLSv1.3" and the cipher name of an established connection. */
-void probe_tls_describe(SSL *ssl, char version[16], char cipher[64]);
+/* ---- TLS: common/mc_tls.h (struct mc_tls, shared with receiver/imap.c) ---- */
 
 /* ---- EHLO keyword mask (probe_reply.c; pure) ----
  *
@@ -114,7 +87,7 @@ int probe_tunnel_connect(struct probe_tunnel *tn, const struct mc_relay *relay,
 
 /* Implicit TLS: the handshake on the connected socket with tls->ctx,
  * bounded by deadline. Returns 0 (tn->ssl set) or -1 (component tls). */
-int probe_tunnel_handshake(struct probe_tunnel *tn, struct probe_tls *tls,
+int probe_tunnel_handshake(struct probe_tunnel *tn, struct mc_tls *tls,
 			   const struct mc_relay *relay, double deadline,
 			   struct mc_err *err);
 
@@ -171,7 +144,7 @@ struct probe_sub {
 	const struct mc_relay *relay;
 	struct mc_probe_result *res;
 	struct probe_tunnel tn;
-	struct probe_tls tls;
+	struct mc_tls tls;
 	double t0;
 	char where[300];               /* "relay NAME (host:port)" */
 

@@ -2,7 +2,7 @@
  * relay said (DESIGN.md "Probe message and states").
  *
  * libesmtp (probe_session.c) runs the SMTP dialogue from EHLO to QUIT; we
- * own the connection (probe_tunnel.c) and TLS (probe_tls.c). Why not let
+ * own the connection (probe_tunnel.c) and TLS (common/mc_tls.c). Why not let
  * libesmtp 1.1.0 do those:
  *
  *  - connect() is blocking with no deadline: a black-holed relay would
@@ -21,7 +21,7 @@
  *  - Its certificate-name check would compare against the host it was
  *    given (the tunnel's 127.0.0.1), knows no IP SANs, and it looks for
  *    client certificates under ~/.config/libesmtp; OpenSSL's own checks
- *    against relay->host (probe_tls.c) replace all that.
+ *    against relay->host (common/mc_tls.c) replace all that.
  *  - With CHUNKING offered it sends BDAT, which switches its protocol
  *    monitor off for good; the tunnel masks the keyword (probe_internal.h)
  *    so it uses DATA.
@@ -48,19 +48,6 @@
 /* Replaces every occurrence of the password in s (NUL-terminated) with
  * "****". Passwords shorter than 4 characters are left alone rather than
  * mangling every message they occur in. */
-static void scrub(char *s, const char *pw)
-{
-	size_t pl = pw ? strlen(pw) : 0;
-	char *p;
-
-	if (pl < 4)
-		return;
-	for (int i = 0; i < 16 && (p = strstr(s, pw)); i++) {
-		memcpy(p, "****", 4);
-		memmove(p + 4, p + pl, strlen(p + pl) + 1);
-	}
-}
-
 static void set_stage(struct mc_probe_result *res, const char *stage)
 {
 	snprintf(res->stage, sizeof(res->stage), "%s", stage);
@@ -330,8 +317,12 @@ static int submit_connect(struct probe_sub *s, char *greeting, size_t *glen,
 {
 	const struct mc_relay *relay = s->relay;
 	struct mc_probe_result *res = s->res;
+	char what[200];
 
-	if (relay->tls != MC_TLS_NONE && probe_tls_init(&s->tls, relay, err) < 0)
+	snprintf(what, sizeof(what), "relay %s", relay->name ? relay->name : "?");
+	if (relay->tls != MC_TLS_NONE &&
+	    mc_tls_init(&s->tls, relay->host, relay->ca_file, relay->tls_verify,
+			what, err) < 0)
 		return fail(s, err, PROBE_SUBMIT_ERROR, MC_COMP_TLS, "tls",
 			    "%s", err->msg);
 	if (probe_tunnel_connect(&s->tn, relay, s->t0 + relay->timeout,
@@ -362,7 +353,7 @@ static int submit_connect(struct probe_sub *s, char *greeting, size_t *glen,
 			     SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 		s->tls_ok = 1;
 		res->t.tls = probe_sub_since(s);
-		probe_tls_describe(s->tn.ssl, res->tls_version,
+		mc_tls_describe(s->tn.ssl, res->tls_version,
 				   res->tls_cipher);
 	}
 	return 0;
@@ -377,10 +368,10 @@ int probe_submit(const struct mc_route *route, const char *msg,
 	const struct mc_relay *relay;
 	smtp_session_t session = NULL;
 	auth_context_t actx = NULL;
-	sigset_t pipe_set, old_mask, pending;
+	struct mc_sigpipe pipe;
 	char greeting[PROLOGUE_BUF];
 	size_t glen = 0;
-	int had_pipe, rc = -1;
+	int rc = -1;
 
 	result_init(res);
 	res->sent_at = mc_now_real();
@@ -407,11 +398,7 @@ int probe_submit(const struct mc_route *route, const char *msg,
 
 	/* libesmtp writes with write(): a relay that hangs up must not kill
 	 * us with SIGPIPE. Thread-directed, so blocking it here suffices. */
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigpending(&pending);
-	had_pipe = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
+	mc_tls_sigpipe_block(&pipe);
 	ERR_clear_error();
 
 	if (submit_connect(s, greeting, &glen, err) < 0) {
@@ -440,19 +427,12 @@ out:
 	if (actx)
 		auth_destroy_context(actx);
 	probe_tunnel_stop(&s->tn);
-	probe_tls_fini(&s->tls);
+	mc_tls_fini(&s->tls);
 	ERR_clear_error();
-	if (!had_pipe) {
-		struct timespec zero = {0, 0};
-
-		sigpending(&pending);
-		if (sigismember(&pending, SIGPIPE))
-			sigtimedwait(&pipe_set, NULL, &zero);
-	}
-	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	mc_tls_sigpipe_restore(&pipe);
 	if (relay->password) {
-		scrub(err->msg, relay->password);
-		scrub(res->reply.text, relay->password);
+		mc_scrub(err->msg, relay->password);
+		mc_scrub(res->reply.text, relay->password);
 	}
 	free(s);
 	if (err_out)

@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <poll.h>
@@ -20,11 +19,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "mc_net.h"
 #include "mc_time.h"
 #include "probe/probe.h"
 
 #define TUNNEL_BUF 16384
-#define TUNNEL_MAX_ADDRS 16        /* addresses of the relay tried */
 #define TUNNEL_MAX_FDS 65536       /* /proc/self/fd entries looked at */
 #define TUNNEL_MAX_ROUNDS 1000000  /* poll rounds; the clock ends it first */
 
@@ -36,173 +35,35 @@ void probe_tunnel_init(struct probe_tunnel *tn)
 	atomic_init(&tn->gate, 0);
 }
 
-static int ms_until(double deadline)
-{
-	double left = deadline - mc_now_mono();
-
-	if (left <= 0)
-		return 0;
-	if (left > 3600)
-		return 3600 * 1000;
-	return (int)(left * 1000) + 1;
-}
-
-static void format_peer(const struct sockaddr *sa, char *out, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		snprintf(out, size, "[%s]:%u", ip, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		snprintf(out, size, "%s:%u", ip, ntohs(s4->sin_port));
-	}
-}
-
-/* One non-blocking connect, waited for until deadline. Returns the socket
- * or -1 with *why set (an errno). */
-static int connect_one(const struct addrinfo *ai, double deadline, int *why)
-{
-	int fd = socket(ai->ai_family,
-			ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			ai->ai_protocol);
-	struct pollfd p;
-	socklen_t len = sizeof(*why);
-
-	if (fd < 0) {
-		*why = errno;
-		return -1;
-	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		return fd;
-	if (errno != EINPROGRESS) {
-		*why = errno;
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		int n, ms = ms_until(deadline);
-
-		if (ms == 0) {
-			*why = ETIMEDOUT;
-			close(fd);
-			return -1;
-		}
-		p = (struct pollfd){.fd = fd, .events = POLLOUT};
-		n = poll(&p, 1, ms);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*why = errno;
-			close(fd);
-			return -1;
-		}
-		if (n > 0)
-			break;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, why, &len) < 0)
-		*why = errno;
-	if (*why) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int probe_tunnel_connect(struct probe_tunnel *tn, const struct mc_relay *relay,
 			 double deadline, char *peer, size_t peer_size,
 			 struct mc_err *err)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-				 .ai_socktype = SOCK_STREAM};
-	struct addrinfo *res = NULL, *ai;
-	char port[8];
-	int rc, why = 0, n = 0, tried = 0;
+	char why[200];
 
-	snprintf(port, sizeof(port), "%d", relay->port);
-	/* Name resolution is the system resolver's (nsswitch, /etc/hosts:
-	 * relays are often "localhost" or names only /etc/hosts knows), and
-	 * so bounded by its own timeout and attempts, not by ours. */
-	rc = getaddrinfo(relay->host, port, &hints, &res);
-	if (rc != 0)
-		return mc_err_set(err, -1, MC_COMP_RELAY,
-				  "cannot resolve %s: %s", relay->host,
-				  gai_strerror(rc));
-	for (ai = res; ai; ai = ai->ai_next)
-		n++;
-	if (n > TUNNEL_MAX_ADDRS)
-		n = TUNNEL_MAX_ADDRS;
-	for (ai = res; ai && tried < n; ai = ai->ai_next, tried++) {
-		/* Share what is left between the addresses still to try, so
-		 * one black-holed address does not use up all of it. */
-		double left = deadline - mc_now_mono();
-		double until = mc_now_mono() + left / (double)(n - tried);
-		int fd;
-
-		if (left <= 0) {
-			why = ETIMEDOUT;
-			break;
-		}
-		fd = connect_one(ai, until, &why);
-		if (fd >= 0) {
-			tn->remote_fd = fd;
-			format_peer(ai->ai_addr, peer, peer_size);
-			freeaddrinfo(res);
-			return 0;
-		}
-		format_peer(ai->ai_addr, peer, peer_size);
-	}
-	freeaddrinfo(res);
-	if (why == ETIMEDOUT)
-		return mc_err_set(err, -1, MC_COMP_RELAY,
-				  "cannot connect: no answer from %s within "
-				  "%.3gs", peer, relay->timeout);
-	return mc_err_set(err, -1, MC_COMP_RELAY, "cannot connect to %s: %s",
-			  peer, strerror(why));
+	tn->remote_fd = mc_net_connect(relay->host, relay->port, deadline,
+				       relay->timeout, peer, peer_size, why,
+				       sizeof(why));
+	if (tn->remote_fd < 0)
+		return mc_err_set(err, -1, MC_COMP_RELAY, "%s", why);
+	return 0;
 }
 
-int probe_tunnel_handshake(struct probe_tunnel *tn, struct probe_tls *tls,
+int probe_tunnel_handshake(struct probe_tunnel *tn, struct mc_tls *tls,
 			   const struct mc_relay *relay, double deadline,
 			   struct mc_err *err)
 {
 	char why[200];
+	int timed_out;
 
-	tn->ssl = SSL_new(tls->ctx);
-	if (!tn->ssl || SSL_set_fd(tn->ssl, tn->remote_fd) != 1)
-		goto fail;
-	if (tls->sni[0])
-		SSL_set_tlsext_host_name(tn->ssl, tls->sni);
-	for (;;) {
-		int rc = SSL_connect(tn->ssl), e, ms, n;
-		struct pollfd p = {.fd = tn->remote_fd};
-
-		if (rc == 1)
-			return 0;
-		e = SSL_get_error(tn->ssl, rc);
-		if (e == SSL_ERROR_WANT_READ)
-			p.events = POLLIN;
-		else if (e == SSL_ERROR_WANT_WRITE)
-			p.events = POLLOUT;
-		else
-			goto fail;
-		ms = ms_until(deadline);
-		if (ms == 0) {
-			ERR_clear_error();
-			return mc_err_set(err, -1, MC_COMP_TLS,
-					  "TLS handshake: no answer within "
-					  "%.3gs", relay->timeout);
-		}
-		n = poll(&p, 1, ms);
-		if (n < 0 && errno != EINTR)
-			goto fail;
-	}
-fail:
-	probe_tls_why(tls, why, sizeof(why));
+	tn->ssl = mc_tls_handshake(tls, tn->remote_fd, deadline, &timed_out,
+				   why, sizeof(why));
+	if (tn->ssl)
+		return 0;
+	if (timed_out)
+		return mc_err_set(err, -1, MC_COMP_TLS,
+				  "TLS handshake: no answer within %.3gs",
+				  relay->timeout);
 	return mc_err_set(err, -1, MC_COMP_TLS, "TLS %s", why);
 }
 
@@ -225,7 +86,7 @@ int probe_tunnel_write(struct probe_tunnel *tn, const char *p, size_t n,
 			snprintf(tn->why, sizeof(tn->why), "%s", strerror(errno));
 			return -1;
 		}
-		ms = ms_until(deadline);
+		ms = mc_ms_until(deadline);
 		if (ms == 0) {
 			tn->stalled = 1;
 			return -1;
@@ -259,7 +120,7 @@ long probe_tunnel_read_reply(struct probe_tunnel *tn, char *buf, size_t size,
 				 got == 0 ? "closed" : strerror(errno));
 			return -1;
 		}
-		ms = ms_until(deadline);
+		ms = mc_ms_until(deadline);
 		if (ms == 0) {
 			tn->stalled = 1;
 			return -1;
@@ -310,7 +171,7 @@ static int tunnel_accept(struct probe_tunnel *tn)
 			{.fd = tn->wake[0], .events = POLLIN},
 			{.fd = tn->listen_fd, .events = POLLIN},
 		};
-		int n = poll(p, 2, ms_until(mc_now_mono() + tn->timeout));
+		int n = poll(p, 2, mc_ms_until(mc_now_mono() + tn->timeout));
 		int fd;
 
 		if (n < 0 && errno == EINTR)
@@ -445,7 +306,7 @@ static void tunnel_relay(struct probe_tunnel *tn)
 			p[2].events |= POLLOUT;
 		/* OpenSSL may hold decrypted bytes poll() cannot see. */
 		n = (tn->ssl && SSL_pending(tn->ssl) && down_has_room(down))
-			    ? 0 : ms_until(limit);
+			    ? 0 : mc_ms_until(limit);
 		n = poll(p, 3, n);
 		if (n < 0 && errno == EINTR)
 			continue;

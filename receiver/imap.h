@@ -1,9 +1,9 @@
-/* One authenticated IMAP connection. libcurl opens it (TCP, implicit TLS or
- * required STARTTLS, certificate verification, login) in CONNECT_ONLY
- * mode; commands and responses then go over curl_easy_send/recv, because
- * libcurl itself has no IDLE and no way to hand back untagged responses as
- * they arrive. This module frames and sends; it does not decide what to
- * wait for (that is watch.c). */
+/* One authenticated IMAP connection, opened by this module itself: TCP,
+ * implicit TLS or required STARTTLS with certificate verification
+ * (common/mc_tls.h, as for the relay), LOGIN or AUTHENTICATE PLAIN. Then
+ * commands and responses go over it as they come (IDLE, untagged
+ * responses). This module frames and sends; it does not decide what to
+ * wait for (that is watch.c). Why by hand: imap.c. */
 #ifndef MC_IMAP_H
 #define MC_IMAP_H
 
@@ -13,8 +13,10 @@
 
 struct mc_imap;
 
-/* Connects and logs in to mb's server, blocking for at most mb->timeout.
- * Errors name the component: mailbox (connect/protocol), tls, auth.
+/* Connects and logs in to mb's server, blocking for at most mb->timeout
+ * in all. Errors read "mailbox "NAME": HOST:PORT: why" and name the
+ * component: mailbox (connect/protocol), tls, auth. mb is borrowed for
+ * the session's life; the password never appears in a message.
  * Returns a new session the caller frees with imap_close(), or NULL. */
 struct mc_imap *imap_connect(const struct mc_mailbox *mb, struct mc_err *err);
 

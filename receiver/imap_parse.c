@@ -408,3 +408,71 @@ int imap_quote(const char *s, char *out, size_t out_size)
 	out[o] = '\0';
 	return 0;
 }
+
+int imap_capability_list(const struct imap_resp *r, const char **p, size_t *n)
+{
+	static const char code[] = "[CAPABILITY ";
+	const size_t cl = sizeof(code) - 1;
+	const char *end;
+
+	if (r->type == IMAP_RESP_UNTAGGED && r->status == IMAP_ST_NONE &&
+	    strcmp(r->keyword, "CAPABILITY") == 0) {
+		*p = r->text;
+		*n = r->text_len;
+		return 1;
+	}
+	if (r->status == IMAP_ST_NONE || r->text_len < cl ||
+	    strncasecmp(r->text, code, cl) != 0)
+		return 0;
+	end = memchr(r->text + cl, ']', r->text_len - cl);
+	if (!end)
+		return 0;
+	*p = r->text + cl;
+	*n = (size_t)(end - *p);
+	return 1;
+}
+
+int imap_login_command(const char *user, const char *password, char *out,
+		       size_t out_size)
+{
+	char qu[IMAP_MAX_LINE / 2], qp[IMAP_MAX_LINE / 2];
+	int n, rc = -1;
+
+	if (imap_quote(user, qu, sizeof(qu)) == 0 &&
+	    imap_quote(password, qp, sizeof(qp)) == 0) {
+		n = snprintf(out, out_size, "LOGIN %s %s", qu, qp);
+		rc = n < 0 || (size_t)n >= out_size ? -1 : 0;
+	}
+	explicit_bzero(qp, sizeof(qp));
+	return rc;
+}
+
+int imap_sasl_plain(const char *user, const char *password, char *out,
+		    size_t out_size)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t ul = strlen(user), pl = strlen(password);
+	size_t n = ul + pl + 2, o = 0;
+
+	if (n > SIZE_MAX / 2 || ((n + 2) / 3) * 4 + 1 > out_size)
+		return -1;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned char in[3];
+		uint32_t v;
+
+		for (size_t j = 0; j < 3; j++) {
+			size_t k = i + j;   /* in "\0user\0password" */
+			in[j] = k == 0 || k == ul + 1 || k >= n ? 0
+			      : k <= ul ? (unsigned char)user[k - 1]
+			      : (unsigned char)password[k - ul - 2];
+		}
+		v = (uint32_t)in[0] << 16 | (uint32_t)in[1] << 8 | in[2];
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return 0;
+}

@@ -2,10 +2,9 @@
  * Only what mailcanary's wait needs: tagged status, untagged EXISTS,
  * EXPUNGE, BYE, CAPABILITY, SEARCH and FETCH (UID, INTERNALDATE and a
  * BODY[HEADER] literal). No I/O here: callers hand in buffers.
- *
- * libcurl carries the connection (TCP, TLS, STARTTLS, login) but has no IDLE
- * and no streaming of untagged responses, so the responses on the raw
- * connection are read here; this is the parser the fuzz target covers. */
+ * Also the pure parts of opening a session (imap.c): the capability list
+ * of a greeting or CAPABILITY response, and the LOGIN / AUTHENTICATE PLAIN
+ * arguments. This is the parser the fuzz target covers. */
 #ifndef MC_IMAP_PARSE_H
 #define MC_IMAP_PARSE_H
 
@@ -75,5 +74,23 @@ int imap_parse_internaldate(const char *p, size_t n, double *t);
 /* Writes s as an IMAP quoted string into out (size out_size), or returns -1
  * if s has characters a quoted string cannot carry (CR, LF, NUL, 8-bit). */
 int imap_quote(const char *s, char *out, size_t out_size);
+
+/* The capability list a response carries: an untagged CAPABILITY
+ * response, or a status response whose text starts with a [CAPABILITY
+ * ...] response code (RFC 3501 §7.1: greetings and tagged OKs often do).
+ * Returns 1 with *p, *n set to the list (borrowed from r), else 0. */
+int imap_capability_list(const struct imap_resp *r, const char **p, size_t *n);
+
+/* "LOGIN "user" "password"" (RFC 3501 §6.2.3, both as quoted strings,
+ * '\' and '"' escaped) into out. Returns 0, or -1 if either has
+ * characters a quoted string cannot carry (CR, LF, 8-bit) or out is too
+ * small; such credentials go with AUTHENTICATE PLAIN instead. */
+int imap_login_command(const char *user, const char *password, char *out,
+		       size_t out_size);
+
+/* The RFC 4616 PLAIN message "\0user\0password", base64-encoded (RFC
+ * 4648 §4) into out. Returns 0, or -1 if out is too small. */
+int imap_sasl_plain(const char *user, const char *password, char *out,
+		    size_t out_size);
 
 #endif

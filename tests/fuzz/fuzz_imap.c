@@ -1,5 +1,6 @@
-/* Fuzz target: IMAP server responses as mailcanary's wait reads them —
- * framing, parsing, SEARCH lists and header-field lookup. */
+/* Fuzz target: IMAP server responses as mailcanary reads them — framing,
+ * parsing, greeting/CAPABILITY lists (session opening), SEARCH lists and
+ * header-field lookup. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +25,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		if (imap_resp_parse(p + pos, (size_t)len, &r) == 0) {
 			imap_search_uids(r.text, r.text_len, uids, 8, &n);
+			const char *caps;
+			size_t cn;
+
 			imap_has_capability(r.text, r.text_len, "IDLE");
+			if (imap_capability_list(&r, &caps, &cn)) {
+				imap_has_capability(caps, cn, "STARTTLS");
+				imap_has_capability(caps, cn, "AUTH=PLAIN");
+			}
 			if (r.header)
 				watch_header_field(r.header, r.header_len,
 						   "X-Mailcanary-Probe", v, sizeof(v));

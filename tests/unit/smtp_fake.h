@@ -1,4 +1,4 @@
-/* Test helpers for test_probe_submit.c: throwaway certificates made with
+/* Test helpers for test_probe_submit.c (and test_imap.c): throwaway certificates made with
  * OpenSSL at test time, and a scripted fake SMTP server on 127.0.0.1 (an
  * ephemeral port, one connection) running in a thread. Every wait in it is
  * bounded (FAKE_WAIT_S). Header-only on purpose, like dns_fake.h; include
@@ -126,9 +126,55 @@ static SSL_CTX *fake_server_ctx(const struct fake_cert *leaf)
 	return ctx;
 }
 
+/* The certificates the tests share: a CA (in ca_file) and its leaf for
+ * 127.0.0.1 and localhost (good), a leaf from a CA nobody trusts
+ * (unknown), and one of ours for another name only (wrong_ip). */
+struct fake_world {
+	struct fake_cert ca, leaf, other_ca, other_leaf, wrong_ip_leaf;
+	char *ca_file;
+	SSL_CTX *good, *unknown, *wrong_ip;
+};
+
+static struct fake_world *fake_world_new(void)
+{
+	struct fake_world *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	w->ca = fake_cert_new("mailcanary test CA", NULL, NULL);
+	w->leaf = fake_cert_new("127.0.0.1", "IP:127.0.0.1,DNS:localhost",
+				&w->ca);
+	w->other_ca = fake_cert_new("someone else's CA", NULL, NULL);
+	w->other_leaf = fake_cert_new("127.0.0.1", "IP:127.0.0.1",
+				      &w->other_ca);
+	w->wrong_ip_leaf = fake_cert_new("other.example", "DNS:other.example",
+					 &w->ca);
+	w->ca_file = fake_cert_file(&w->ca);
+	w->good = fake_server_ctx(&w->leaf);
+	w->unknown = fake_server_ctx(&w->other_leaf);
+	w->wrong_ip = fake_server_ctx(&w->wrong_ip_leaf);
+	return w;
+}
+
+static void fake_world_free(struct fake_world *w)
+{
+	SSL_CTX_free(w->good);
+	SSL_CTX_free(w->unknown);
+	SSL_CTX_free(w->wrong_ip);
+	fake_cert_free(&w->ca);
+	fake_cert_free(&w->leaf);
+	fake_cert_free(&w->other_ca);
+	fake_cert_free(&w->other_leaf);
+	fake_cert_free(&w->wrong_ip_leaf);
+	unlink(w->ca_file);
+	free(w->ca_file);
+	free(w);
+}
+
 /* ---- the server ---- */
 
 enum fake_tls { FAKE_TLS_NONE, FAKE_TLS_STARTTLS, FAKE_TLS_IMPLICIT };
+
+struct fake;
 
 struct fake_opts {
 	enum fake_tls tls;
@@ -147,6 +193,11 @@ struct fake_opts {
 	const char *rcpt_reply;      /* NULL: 250 2.1.5 Ok */
 	const char *data_reply;      /* NULL: 354 ... */
 	const char *eod_reply;       /* NULL: 250 2.0.0 Ok: queued as ... */
+	/* Another protocol in place of SMTP (test_imap.c's IMAP server):
+	 * runs on the accepted connection instead of the SMTP script; the
+	 * certificates, line I/O and TLS helpers here serve it too. */
+	void (*session)(struct fake *f, void *arg);
+	void *session_arg;
 };
 
 struct fake {
@@ -433,7 +484,10 @@ static void *fake_main(void *arg)
 	f->connected = 1;
 	setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(f->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	fake_session(f);
+	if (f->o.session)
+		f->o.session(f, f->o.session_arg);
+	else
+		fake_session(f);
 	if (f->ssl) {
 		SSL_shutdown(f->ssl);
 		SSL_free(f->ssl);

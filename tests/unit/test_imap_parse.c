@@ -1,5 +1,6 @@
 /* receiver/imap_parse: framing, untagged/tagged responses, FETCH items,
- * SEARCH lists, INTERNALDATE, quoting, and the limits. */
+ * SEARCH lists, INTERNALDATE, quoting, and the limits; the pieces of
+ * opening a session (capability lists, LOGIN, AUTHENTICATE PLAIN). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,6 +141,70 @@ static void test_search_and_dates(void **state)
 	assert_int_equal(imap_quote("0123456789abcdef", q, sizeof(q)), -1);
 }
 
+/* ---- opening a session: capabilities, LOGIN, AUTHENTICATE PLAIN ---- */
+
+static void test_login_command(void **state)
+{
+	char out[256];
+
+	(void)state;
+	assert_int_equal(imap_login_command("a\"b", "c\\d e", out, sizeof(out)), 0);
+	assert_string_equal(out, "LOGIN \"a\\\"b\" \"c\\\\d e\"");
+	assert_int_equal(imap_login_command("u", "p\r\n", out, sizeof(out)), -1);
+	assert_int_equal(imap_login_command("\xc3\xa4", "p", out, sizeof(out)), -1);
+	assert_int_equal(imap_login_command("user", "password", out, 10), -1);
+}
+
+static void test_sasl_plain(void **state)
+{
+	char out[64];
+
+	(void)state;
+	/* RFC 4616 §4's example: "\0tim\0tanstaaftanstaaf" */
+	assert_int_equal(imap_sasl_plain("tim", "tanstaaftanstaaf", out,
+					 sizeof(out)), 0);
+	assert_string_equal(out, "AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
+	assert_int_equal(imap_sasl_plain("", "", out, sizeof(out)), 0);
+	assert_string_equal(out, "AAA=");
+	assert_int_equal(imap_sasl_plain("a", "", out, sizeof(out)), 0);
+	assert_string_equal(out, "AGEA");
+	assert_int_equal(imap_sasl_plain("ab", "", out, sizeof(out)), 0);
+	assert_string_equal(out, "AGFiAA==");
+	assert_int_equal(imap_sasl_plain("tim", "tanstaaftanstaaf", out, 28), -1);
+	assert_int_equal(imap_sasl_plain("tim", "tanstaaftanstaaf", out, 29), 0);
+}
+
+static void caps_of(const char *resp, int expect, const char *list)
+{
+	struct imap_resp r;
+	const char *p;
+	size_t n;
+
+	assert_int_equal(imap_resp_parse(resp, strlen(resp), &r), 0);
+	assert_int_equal(imap_capability_list(&r, &p, &n), expect);
+	if (expect) {
+		assert_int_equal(n, strlen(list));
+		assert_memory_equal(p, list, n);
+	}
+}
+
+static void test_capability_list(void **state)
+{
+	(void)state;
+	caps_of("* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready\r\n", 1,
+		"IMAP4rev1 STARTTLS AUTH=PLAIN");
+	caps_of("* CAPABILITY IMAP4rev1 IDLE\r\n", 1, "IMAP4rev1 IDLE");
+	caps_of("a1 OK [capability IMAP4rev1] Logged in\r\n", 1, "IMAP4rev1");
+	caps_of("* PREAUTH [CAPABILITY IMAP4rev1 X] hi\r\n", 1, "IMAP4rev1 X");
+	caps_of("* OK [CAPABILITY IMAP4rev1 no end\r\n", 0, NULL);
+	caps_of("* OK [ALERT] hi\r\n", 0, NULL);
+	caps_of("* OK hi\r\n", 0, NULL);
+	caps_of("* 3 EXISTS\r\n", 0, NULL);
+	assert_true(imap_has_capability("IMAP4rev1 STARTTLS LOGINDISABLED", 32,
+					"LOGINDISABLED"));
+	assert_false(imap_has_capability("IMAP4rev1 STARTTLSX", 19, "STARTTLS"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +212,9 @@ int main(void)
 		cmocka_unit_test(test_tagged_and_untagged),
 		cmocka_unit_test(test_fetch),
 		cmocka_unit_test(test_search_and_dates),
+		cmocka_unit_test(test_login_command),
+		cmocka_unit_test(test_sasl_plain),
+		cmocka_unit_test(test_capability_list),
 	};
 
 	return cmocka_run_group_tests_name("imap_parse", tests, NULL, NULL);

@@ -24,48 +24,19 @@
 #define PLAIN_B64 "AHByb2JlQGV4YW1wbGUubmV0AHMzY3JldC1wYTU1d29yZA=="
 #define PASS_B64 "czNjcmV0LXBhNTV3b3Jk"
 
-struct world {
-	struct fake_cert ca, leaf, other_ca, other_leaf, wrong_ip_leaf;
-	char *ca_file;
-	SSL_CTX *good, *unknown, *wrong_ip;
-};
-
-static struct world *W;
+static struct fake_world *W;
 
 static int setup(void **state)
 {
 	(void)state;
-	W = calloc(1, sizeof(*W));
-	assert_non_null(W);
-	W->ca = fake_cert_new("mailcanary test CA", NULL, NULL);
-	W->leaf = fake_cert_new("127.0.0.1",
-				"IP:127.0.0.1,DNS:localhost", &W->ca);
-	W->other_ca = fake_cert_new("someone else's CA", NULL, NULL);
-	W->other_leaf = fake_cert_new("127.0.0.1", "IP:127.0.0.1",
-				      &W->other_ca);
-	W->wrong_ip_leaf = fake_cert_new("other.example", "DNS:other.example",
-					 &W->ca);
-	W->ca_file = fake_cert_file(&W->ca);
-	W->good = fake_server_ctx(&W->leaf);
-	W->unknown = fake_server_ctx(&W->other_leaf);
-	W->wrong_ip = fake_server_ctx(&W->wrong_ip_leaf);
+	W = fake_world_new();
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	SSL_CTX_free(W->good);
-	SSL_CTX_free(W->unknown);
-	SSL_CTX_free(W->wrong_ip);
-	fake_cert_free(&W->ca);
-	fake_cert_free(&W->leaf);
-	fake_cert_free(&W->other_ca);
-	fake_cert_free(&W->other_leaf);
-	fake_cert_free(&W->wrong_ip_leaf);
-	unlink(W->ca_file);
-	free(W->ca_file);
-	free(W);
+	fake_world_free(W);
 	return 0;
 }
 
