@@ -1,5 +1,5 @@
 /* A small fixed pool of threads for work that a library forces to block
- * (libesmtp submissions, libcurl logins). Jobs are indices 0..n-1; the
+ * (libesmtp submissions, IMAP logins). Jobs are indices 0..n-1; the
  * function must not touch shared state without its own care. */
 #ifndef MC_POOL_H
 #define MC_POOL_H
