@@ -1,5 +1,5 @@
 /* libcurl on first use: defines every curl_* function mailcanary calls
- * (IMAP in receiver/imap.c, HTTP hooks in alert/hooks.c) and forwards it to
+ * (the HTTP alert hooks in alert/hooks.c) and forwards it to
  * libcurl.so.4, loaded by lazy.h's helper on the first call. Why, and why
  * hand-written: lazy.h. Add a function here (and to CURL_FNS) when a caller
  * starts using one; the link fails until you do.
@@ -20,7 +20,7 @@
 #define CURL_FNS(X) \
 	X(curl_global_init) X(curl_global_cleanup) X(curl_easy_init) \
 	X(curl_easy_cleanup) X(curl_easy_setopt) X(curl_easy_getinfo) \
-	X(curl_easy_perform) X(curl_easy_recv) X(curl_easy_send) \
+	X(curl_easy_perform) \
 	X(curl_easy_strerror) X(curl_easy_escape) X(curl_free) \
 	X(curl_slist_append) X(curl_slist_free_all)
 
@@ -100,17 +100,6 @@ CURLcode curl_easy_getinfo(CURL *curl, CURLINFO info, ...)
 CURLcode curl_easy_perform(CURL *curl)
 {
 	return REAL(curl_easy_perform)(curl);
-}
-
-CURLcode curl_easy_recv(CURL *curl, void *buffer, size_t buflen, size_t *n)
-{
-	return REAL(curl_easy_recv)(curl, buffer, buflen, n);
-}
-
-CURLcode curl_easy_send(CURL *curl, const void *buffer, size_t buflen,
-			size_t *n)
-{
-	return REAL(curl_easy_send)(curl, buffer, buflen, n);
 }
 
 const char *curl_easy_strerror(CURLcode code)
