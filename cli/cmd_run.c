@@ -216,21 +216,35 @@ static void retry_route_alerts(struct mc_store *st, const struct mc_config *cfg,
 /* Feeds each route's newest result of this tick to its [alert] sections.
  * Routes with nothing new this tick are left as they are (a result is
  * counted once, so `failures` counts probes, not ticks). */
+/* Has a probe sent after job been judged already: later in this tick's
+ * jobs, or by an earlier tick (rs: the route states before this tick)?
+ * Then job's result, however late it came, is not the route's news. */
+static int judged_newer(const struct probe_job *jobs, size_t n, size_t i,
+			const struct store_route_state *rs, size_t n_rs)
+{
+	const struct probe_job *job = &jobs[i];
+
+	for (size_t k = i + 1; k < n; k++)
+		if (jobs[k].route == job->route && !jobs[k].unreachable &&
+		    jobs[k].state != PROBE_PENDING)
+			return 1;
+	for (size_t k = 0; job->collect && k < n_rs; k++)
+		if (strcmp(rs[k].route, job->route->name) == 0)
+			return rs[k].judged_sent_at > job->smtp.sent_at;
+	return 0;
+}
+
 static void evaluate_alerts(struct mc_store *st, const struct probe_job *jobs,
-			    size_t n, double now)
+			    size_t n, const struct store_route_state *rs,
+			    size_t n_rs, double now)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct probe_job *job = &jobs[i];
 		const struct mc_route *r = job->route;
-		int newer = 0;
 
 		if (!r->n_alerts || job->unreachable || !job->id[0] ||
-		    job->state == PROBE_PENDING)
-			continue;
-		for (size_t k = i + 1; k < n; k++)
-			newer |= jobs[k].route == r && !jobs[k].unreachable &&
-				 jobs[k].state != PROBE_PENDING;
-		if (newer)
+		    job->state == PROBE_PENDING ||
+		    judged_newer(jobs, n, i, rs, n_rs))
 			continue;
 
 		char line[1024], summary[1200];
@@ -555,7 +569,7 @@ int cmd_run(const struct mc_cli *cli, int argc, char **argv)
 	if (grouped && store_commit(st, &err) != 0)
 		fprintf(stderr, "mailcanary: run: %s\n", err.msg);
 
-	evaluate_alerts(st, jobs, n, now);
+	evaluate_alerts(st, jobs, n, rs, n_rs, now);
 	retry_route_alerts(st, cfg, jobs, n, now);
 	run_checks(cli, cfg, st, now);
 

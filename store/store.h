@@ -209,6 +209,8 @@ struct store_route_state {
 	char *last_error;          /* NULL when the state is OK */
 	long long delivery_count;  /* histogram: found probes timed */
 	double delivery_sum;       /* their seconds, added up */
+	double judged_sent_at;     /* when the probe the state follows (the
+				    * newest judged) was sent; NAN */
 };
 
 /* Every route the store knows, by name. Sets *out to a new array (NULL

@@ -129,7 +129,8 @@ int store_route_states(struct mc_store *st, struct store_route_state **out,
 	if (store_prepare(st, err, what,
 			  "SELECT route, last_sent_at, last_state, last_severity,"
 			  " since, last_delivery_seconds, last_success_at,"
-			  " last_error, delivery_count, delivery_sum"
+			  " last_error, delivery_count, delivery_sum,"
+			  " judged_sent_at"
 			  " FROM route_state ORDER BY route", &s, ""))
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -159,6 +160,7 @@ int store_route_states(struct mc_store *st, struct store_route_state **out,
 		r->last_error = store_col_strdup(s, 7, &oom);
 		r->delivery_count = sqlite3_column_int64(s, 8);
 		r->delivery_sum = sqlite3_column_double(s, 9);
+		r->judged_sent_at = store_col_double(s, 10);
 		if (oom)
 			break;
 	}
