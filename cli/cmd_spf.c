@@ -234,9 +234,38 @@ static void batch_worker(void *arg, size_t w)
 					       &b->items[i].err);
 }
 
+/* --json: {"results": [...]} written one result at a time (the same
+ * compact bytes cli_print_json() would write for the whole document), so
+ * that thousands of traces never sit in memory as one JSON tree. */
+static int batch_print_json(const struct batch *b)
+{
+	const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(6);
+
+	if (fputs("{\"results\":[", stdout) == EOF)
+		return -1;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct batch_item *it = &b->items[i];
+		json_t *r = it->o ? outcome_json(it->o, it->q.ip,
+						 it->q.mailfrom, it->q.helo)
+			: json_pack("{s:s,s:o,s:o,s:o,s:o}", "result",
+				    "temperror", "ip", jstr(it->q.ip),
+				    "mailfrom", jstr(it->q.mailfrom), "helo",
+				    jstr(it->q.helo), "problem",
+				    jstr(it->err.msg));
+		int bad = !r || (i && fputc(',', stdout) == EOF) ||
+			json_dumpf(r, stdout, flags);
+
+		json_decref(r);
+		if (bad)
+			return -1;
+	}
+	if (fputs("]}\n", stdout) == EOF || fflush(stdout))
+		return -1;
+	return 0;
+}
+
 static int batch_print(const struct mc_cli *cli, const struct batch *b)
 {
-	json_t *doc = cli->json ? json_object() : NULL, *arr = json_array();
 	int worst = MC_EXIT_OK;
 
 	for (size_t i = 0; i < b->n; i++) {
@@ -245,27 +274,19 @@ static int batch_print(const struct mc_cli *cli, const struct batch *b)
 
 		if (rc > worst)
 			worst = rc;
-		if (cli->json) {
-			json_array_append_new(
-				arr, it->o ? outcome_json(it->o, it->q.ip,
-							  it->q.mailfrom,
-							  it->q.helo)
-					   : json_pack("{s:s,s:o,s:o,s:o,s:o}",
-						       "result", "temperror",
-						       "ip", jstr(it->q.ip),
-						       "mailfrom",
-						       jstr(it->q.mailfrom),
-						       "helo", jstr(it->q.helo),
-						       "problem",
-						       jstr(it->err.msg)));
-			continue;
-		}
+	}
+	if (cli->json)
+		return batch_print_json(b) ? cli_fail("spf: cannot write JSON")
+					   : worst;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct batch_item *it = &b->items[i];
 		char *ip = check_visible(it->q.ip),
 		     *from = check_visible(*it->q.mailfrom ? it->q.mailfrom
 							   : "<>"),
 		     *why = check_visible(!it->o ? it->err.msg
 					  : *it->o->problem ? it->o->problem
 							    : "");
+
 		printf("%-9s %s %s%s%s\n",
 		       it->o ? spf_result_name(it->o->result) : "temperror",
 		       ip ? ip : "?", from ? from : "?", why && *why ? "  " : "",
@@ -273,13 +294,6 @@ static int batch_print(const struct mc_cli *cli, const struct batch *b)
 		free(ip);
 		free(from);
 		free(why);
-	}
-	if (cli->json) {
-		json_object_set_new(doc, "results", arr);
-		if (cli_print_json(doc))
-			return cli_fail("spf: cannot write JSON");
-	} else {
-		json_decref(arr);
 	}
 	return worst;
 }
