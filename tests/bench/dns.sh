@@ -39,10 +39,11 @@ runs=${RUNS:-3}
 delay_ms=${DELAY_MS:-20}
 parts=${PARTS:-abc}         # which of a, b, c to run
 export SPF_BATCH_REPEAT=${SPF_BATCH_REPEAT:-20}   # one-process SPF modes: each case N times
-nsd_addr=127.0.0.15
-rbl_addr=127.0.0.16
-rbl_delay_addr=127.0.0.18
-spf_delay_addr=127.0.0.19
+# Addresses (port 53 each) may be moved so that two runs can share a host.
+nsd_addr=${BENCH_NSD_ADDR:-127.0.0.15}
+rbl_addr=${BENCH_RBL_ADDR:-127.0.0.16}
+rbl_delay_addr=${BENCH_RBL_DELAY_ADDR:-127.0.0.18}
+spf_delay_addr=${BENCH_SPF_DELAY_ADDR:-127.0.0.19}
 delay_port=15453
 suite=${SPF_SUITE_DIR:-$repo/tests/data/spf}
 DNS_ENV_DIR=$repo/tests/env/dns
@@ -199,9 +200,11 @@ ips=$(seq -f '203.0.113.%g' 1 100 | tr '\n' ' ')
 dns_rbldnsd_start "$tmp/rbl" "$rbl_addr" 53 $zspecs
 dns_rbldnsd_wait 1.0.0.10.bl0.bench || exit 3
 
-# drops counted on rbldnsd's UDP socket (127.0.0.16:53, /proc/net/udp)
+# drops counted on rbldnsd's UDP socket ($rbl_addr:53, /proc/net/udp:
+# the address as little-endian hex)
+rbl_sock=$(echo "$rbl_addr" | awk -F. '{ printf "%02X%02X%02X%02X:0035", $4, $3, $2, $1 }')
 rbl_drops() {
-	awk '$2 == "1000007F:0035" { print $NF }' /proc/net/udp | head -n 1
+	awk -v s="$rbl_sock" '$2 == s { print $NF }' /proc/net/udp | head -n 1
 }
 statuses() { # mailcanary dnsbl --json: "N listed, N clean, N timeout..."
 	python3 -c 'import json, sys, collections
