@@ -5,12 +5,10 @@
  * c-ares 1.18 has no query cache (ares_qcache came in 1.23). Ownership:
  * the cache owns its entries; dns_cache_get() hands out copies, so a
  * channel's callback may keep and free its result as before. */
-#include <ctype.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "checks/dns_cache.h"
 #include "mc_time.h"
@@ -305,13 +303,28 @@ void dns_cache_free(struct mc_dns_cache *c)
 	free(c);
 }
 
+/* DNS names compare case-insensitively in ASCII only (RFC 4343), not by
+ * the locale. */
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+static int name_eq(const char *a, const char *b)
+{
+	for (; *a && ascii_lower((unsigned char)*a) ==
+		   ascii_lower((unsigned char)*b); a++, b++)
+		;
+	return !*a && !*b;
+}
+
 /* FNV-1a over the lower-cased name, then the type. */
 static unsigned key_hash(const char *name, int type)
 {
 	uint32_t h = 2166136261u;
 
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		h ^= (uint32_t)tolower(*p);
+		h ^= (uint32_t)ascii_lower(*p);
 		h *= 16777619u;
 	}
 	h ^= (uint32_t)type;
@@ -326,7 +339,7 @@ static struct entry **find_slot(struct mc_dns_cache *c, const char *name,
 
 	for (; *pp; pp = &(*pp)->hnext)
 		if ((*pp)->hash == hash && (*pp)->type == type &&
-		    strcasecmp((*pp)->key, name) == 0)
+		    name_eq((*pp)->key, name))
 			return pp;
 	return pp;
 }
@@ -423,7 +436,7 @@ int dns_cache_put(struct mc_dns_cache *c, const struct mc_dns_result *res,
 		return -1;
 	}
 	for (p = e->key; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+		*p = (char)ascii_lower((unsigned char)*p);
 	e->type = (int)res->type;
 	e->hash = key_hash(e->key, e->type);
 	e->bytes = sizeof(*e) + strlen(e->key) + 1 + result_bytes(e->res);
