@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "checks/dns.h"
+#include "checks/dns_cache.h"
 #include "mc_time.h"
 
 struct dns_socket {
@@ -31,7 +32,12 @@ struct mc_dns {
 	size_t pending;               /* in flight + queued */
 	size_t in_flight;
 	size_t started;
+	size_t sent;
+	size_t hits;
+	struct mc_dns_cache *cache;   /* borrowed; may be NULL */
 	struct dns_req *wait_head, *wait_tail;
+	/* Answers from the cache, delivered by dns_run()/dns_process(). */
+	struct dns_req *ready_head, *ready_tail;
 	struct dns_socket socks[MC_DNS_MAX_SOCKETS];
 	size_t n_socks;
 };
@@ -155,6 +161,11 @@ void dns_free(struct mc_dns *dns)
 		dns->wait_head = req->next;
 		req_free(req);
 	}
+	while (dns->ready_head) {
+		struct dns_req *req = dns->ready_head;
+		dns->ready_head = req->next;
+		req_free(req);
+	}
 	if (dns->channel)
 		ares_destroy(dns->channel);
 	if (dns->lib_init)
@@ -183,6 +194,7 @@ static void launch_waiting(struct mc_dns *dns)
 		req->next = NULL;
 		req->name = NULL;
 		dns->in_flight++;
+		dns->sent++;
 		ares_query(dns->channel, name, 1 /* C_IN */, req->type,
 			   on_answer, req);
 		free(name);
@@ -204,19 +216,62 @@ static void on_answer(void *arg, int status, int timeouts,
 		return;
 	}
 	dns_answer_convert(req->res, status, abuf, alen);
+	/* Out of memory here only means the next asker goes to the
+	 * server. */
+	if (dns->cache && alen > 0)
+		(void)dns_cache_put(dns->cache, req->res, abuf, (size_t)alen);
 	req->cb(req->arg, req->res);
 	req->res = NULL;          /* the callback owns it */
 	req_free(req);
 	launch_waiting(dns);
 }
 
+/* Delivers the cached answers queued when this call starts; those that
+ * the callbacks queue wait for the next call, so one call is bounded. One
+ * at a time from the queue, so that a callback's dns_cancel() still finds
+ * the rest. */
+static void deliver_ready(struct mc_dns *dns)
+{
+	size_t n = 0;
+
+	for (struct dns_req *r = dns->ready_head; r; r = r->next)
+		n++;
+	while (n-- > 0 && dns->ready_head) {
+		struct dns_req *req = dns->ready_head;
+
+		dns->ready_head = req->next;
+		if (!dns->ready_head)
+			dns->ready_tail = NULL;
+		dns->pending--;
+		req->cb(req->arg, req->res);
+		req->res = NULL;
+		req_free(req);
+	}
+}
+
 int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 	      mc_dns_cb cb, void *arg)
 {
 	struct dns_req *req = calloc(1, sizeof(*req));
+	struct mc_dns_result *hit;
 
 	if (!req)
 		return -1;
+	if (dns->cache && (hit = dns_cache_get(dns->cache, name, type))) {
+		req->res = hit;
+		req->cb = cb;
+		req->arg = arg;
+		req->dns = dns;
+		dns->pending++;
+		dns->started++;
+		dns->hits++;
+		if (dns->ready_tail)
+			dns->ready_tail->next = req;
+		else
+			dns->ready_head = req;
+		dns->ready_tail = req;
+		return 0;
+	}
 	req->res = dns_result_new(name, type);
 	req->name = strdup(name);
 	if (!req->res || !req->name) {
@@ -249,6 +304,21 @@ size_t dns_query_count(const struct mc_dns *dns)
 	return dns->started;
 }
 
+size_t dns_sent_count(const struct mc_dns *dns)
+{
+	return dns->sent;
+}
+
+size_t dns_cache_hit_count(const struct mc_dns *dns)
+{
+	return dns->hits;
+}
+
+void dns_set_cache(struct mc_dns *dns, struct mc_dns_cache *cache)
+{
+	dns->cache = cache;
+}
+
 size_t dns_pollfds(const struct mc_dns *dns, struct pollfd *fds, size_t max)
 {
 	size_t n = 0;
@@ -268,6 +338,8 @@ int dns_timeout_ms(struct mc_dns *dns, int max_ms)
 
 	if (dns->pending == 0)
 		return -1;
+	if (dns->ready_head)
+		return 0;
 	maxtv.tv_sec = max_ms / 1000;
 	maxtv.tv_usec = (max_ms % 1000) * 1000;
 	t = ares_timeout(dns->channel, max_ms >= 0 ? &maxtv : NULL, &tv);
@@ -282,6 +354,7 @@ void dns_process(struct mc_dns *dns, const struct pollfd *fds, size_t n)
 {
 	int any = 0;
 
+	deliver_ready(dns);
 	for (size_t i = 0; i < n; i++) {
 		ares_socket_t rfd = ARES_SOCKET_BAD, wfd = ARES_SOCKET_BAD;
 
@@ -309,6 +382,10 @@ int dns_run(struct mc_dns *dns, double deadline, const int *stop,
 		int max_ms = -1, rc;
 		size_t n;
 
+		if (dns->ready_head) {     /* no poll() for cached answers */
+			deliver_ready(dns);
+			continue;
+		}
 		if (deadline > 0) {
 			double left = deadline - mc_now_mono();
 
@@ -331,16 +408,28 @@ int dns_run(struct mc_dns *dns, double deadline, const int *stop,
 
 void dns_cancel(struct mc_dns *dns)
 {
-	struct dns_req *queued = dns->wait_head;
+	struct dns_req *queued = dns->wait_head, *ready = dns->ready_head;
 
 	/* Queued queries are cancelled too, and none is sent meanwhile. */
 	dns->wait_head = dns->wait_tail = NULL;
+	dns->ready_head = dns->ready_tail = NULL;
 	dns->holding = 1;
 	if (dns->in_flight)
 		ares_cancel(dns->channel);
 	while (queued) {
 		struct dns_req *req = queued;
 		queued = req->next;
+		dns->pending--;
+		dns_answer_convert(req->res, ARES_ECANCELLED, NULL, 0);
+		req->cb(req->arg, req->res);
+		req->res = NULL;
+		req_free(req);
+	}
+	/* Cached answers not yet delivered end the same way: the contract
+	 * is that every pending query is cancelled. */
+	while (ready) {
+		struct dns_req *req = ready;
+		ready = req->next;
 		dns->pending--;
 		dns_answer_convert(req->res, ARES_ECANCELLED, NULL, 0);
 		req->cb(req->arg, req->res);

@@ -101,8 +101,28 @@ int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 /* Queries started and not yet delivered. */
 size_t dns_pending(const struct mc_dns *dns);
 
-/* Queries started on this channel since dns_new() (for perfdata). */
+/* Queries started on this channel since dns_new() (for perfdata): every
+ * dns_query() that was accepted, whether the answer came from a server or
+ * from the cache. The SPF limits do not use this (the evaluator counts its
+ * own terms). */
 size_t dns_query_count(const struct mc_dns *dns);
+
+/* Of those, the ones sent to a DNS server ("queries sent"), and the ones
+ * answered from the cache. */
+size_t dns_sent_count(const struct mc_dns *dns);
+size_t dns_cache_hit_count(const struct mc_dns *dns);
+
+struct mc_dns_cache;
+
+/* Attaches an answer cache (checks/dns_cache.h) to the channel, or
+ * detaches it (cache NULL). Borrowed: the cache must outlive the channel
+ * (or the next dns_set_cache()); several channels, in several threads,
+ * may share one. With a cache, dns_query() answers what the cache holds
+ * without network traffic; the callback still runs only inside
+ * dns_run()/dns_process() (such answers count as pending, and
+ * dns_timeout_ms() is 0 while one waits), and every cacheable answer a
+ * server gives is stored. */
+void dns_set_cache(struct mc_dns *dns, struct mc_dns_cache *cache);
 
 /* Drives the channel with poll() until no query is pending, *stop becomes
  * non-zero (stop may be NULL), or mc_now_mono() reaches deadline

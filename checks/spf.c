@@ -145,7 +145,9 @@ struct mc_spf_outcome *spf_check_host(struct mc_dns *dns,
 	if (dn > 1 && domain[dn - 1] == '.')
 		domain[dn - 1] = '\0';
 	sender = join3(local, "@", 1, domain);
-	o->trace = calloc(MC_SPF_MAX_TRACE, sizeof(*o->trace));
+	/* Room for SPF_TRACE_FIRST lines; spf_trace() doubles it as needed
+	 * (a batch keeps thousands of outcomes: 512 lines each cost 12 KB). */
+	o->trace = calloc(SPF_TRACE_FIRST, sizeof(*o->trace));
 	o->identity = strdup(*mailfrom ? "mailfrom" : "helo");
 	o->domain = strdup(domain);
 	o->problem = strdup("");

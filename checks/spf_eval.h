@@ -9,6 +9,10 @@
 #include "checks/spf.h"
 #include "checks/spf_parse.h"
 
+/* Trace lines allocated at first; the array doubles up to
+ * MC_SPF_MAX_TRACE (both powers of two). */
+#define SPF_TRACE_FIRST 16
+
 /* How one term or lookup came out. */
 enum spf_match {
 	SPF_NO_MATCH = 0,

@@ -30,6 +30,21 @@ void spf_trace(struct spf_eval *ev, int depth, const char *domain,
 		o->trace_truncated = 1;
 		return;
 	}
+	/* The array holds SPF_TRACE_FIRST lines, then doubles: full when
+	 * n_trace is SPF_TRACE_FIRST times a power of two. */
+	if (o->n_trace >= SPF_TRACE_FIRST &&
+	    (o->n_trace & (o->n_trace - 1)) == 0) {
+		size_t cap = 2 * o->n_trace;
+
+		if (cap > MC_SPF_MAX_TRACE)
+			cap = MC_SPF_MAX_TRACE;
+		t = realloc(o->trace, cap * sizeof(*t));
+		if (!t) {
+			ev->oom = 1;
+			return;
+		}
+		o->trace = t;
+	}
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);

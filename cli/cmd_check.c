@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "checks/check.h"
+#include "checks/dns_cache.h"
 #include "cli/check_opts.h"
 #include "cli/cli.h"
 #include "mc_time.h"
@@ -444,6 +445,7 @@ int cmd_check(const struct mc_cli *cli, int argc, char **argv)
 	struct mc_config *cfg = NULL;
 	struct mc_psl *psl = NULL;
 	struct mc_dns *dns = NULL;
+	struct mc_dns_cache *cache = NULL;
 	struct mc_err err = {0};
 	const char *domain;
 	size_t n = 0;
@@ -495,6 +497,11 @@ int cmd_check(const struct mc_cli *cli, int argc, char **argv)
 		rc = cli_fail("check: %s", err.msg);
 		goto out;
 	}
+	/* One run asks some questions twice (an SPF include several domains
+	 * share; SPF's mx/a after the MX check): answers are reused for
+	 * their TTL within the run. Without memory for it: no cache. */
+	if ((cache = dns_cache_new(NULL)))
+		dns_set_cache(dns, cache);
 	if (check_run(dns, psl, specs, n, 0, reps, &err)) {
 		rc = cli_fail("check: %s", err.msg);
 		goto out;
@@ -532,6 +539,7 @@ out:
 	free(reps);
 	free(specs);
 	dns_free(dns);
+	dns_cache_free(cache);
 	orgdomain_free(psl);
 	config_free(cfg);
 	return rc;

@@ -3,7 +3,8 @@
  * spf --batch FILE: many such questions in one process, evaluated
  * concurrently (one resolver per worker thread), answered in input
  * order -- an operator's list of outbound IPs against the domains they
- * send for. */
+ * send for. The batch's resolvers share one answer cache (checks/dns_cache.h)
+ * that honours the answers' TTLs, as a real resolver would. */
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "checks/checkutil.h"
 #include "checks/dns.h"
+#include "checks/dns_cache.h"
 #include "checks/spf.h"
 #include "cli/check_opts.h"
 #include "cli/cli.h"
@@ -23,7 +25,7 @@ static void usage(FILE *out)
 		"usage: mailcanary [--json] [--dns-server HOST[:PORT]] spf [--timeout SECONDS]\n"
 		"                  [--tries N] IP MAILFROM [HELO]\n"
 		"       mailcanary [--json] [--dns-server HOST[:PORT]] spf [--timeout SECONDS]\n"
-		"                  [--tries N] --batch FILE\n"
+		"                  [--tries N] [--no-cache] --batch FILE\n"
 		"\n"
 		"Evaluates the SPF policy (RFC 7208 check_host()) for a client IP and the\n"
 		"MAIL FROM address, or postmaster@HELO when MAILFROM is \"\". Prints the result,\n"
@@ -35,10 +37,14 @@ static void usage(FILE *out)
 		"                      <> for the HELO identity; # comments; - = stdin);\n"
 		"                      evaluated concurrently, one result line per question\n"
 		"                      in input order (--json: {\"results\": [...]})\n"
+		"  --no-cache          --batch: ask the DNS server every question afresh\n"
+		"                      (default: answers are reused for their TTL, at most\n"
+		"                      %d s, by every worker; failures are never reused)\n"
 		"\n"
 		"Exit codes: 0 pass; 1 neutral, none, softfail; 2 fail, permerror;\n"
 		"3 temperror (cannot tell) or bad usage. --batch: the worst of its results.\n",
-		MC_DNS_DEFAULT_TIMEOUT_MS / 1000.0, MC_DNS_DEFAULT_TRIES);
+		MC_DNS_DEFAULT_TIMEOUT_MS / 1000.0, MC_DNS_DEFAULT_TRIES,
+		MC_DNS_CACHE_MAX_TTL);
 }
 
 static int exit_code(enum mc_spf_result r)
@@ -159,6 +165,7 @@ struct batch {
 	struct batch_item *items;
 	size_t n;
 	struct mc_dns *dns[BATCH_WORKERS];
+	struct mc_dns_cache *cache;    /* shared by the workers; or NULL */
 	size_t workers;
 };
 
@@ -227,9 +234,38 @@ static void batch_worker(void *arg, size_t w)
 					       &b->items[i].err);
 }
 
+/* --json: {"results": [...]} written one result at a time (the same
+ * compact bytes cli_print_json() would write for the whole document), so
+ * that thousands of traces never sit in memory as one JSON tree. */
+static int batch_print_json(const struct batch *b)
+{
+	const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(6);
+
+	if (fputs("{\"results\":[", stdout) == EOF)
+		return -1;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct batch_item *it = &b->items[i];
+		json_t *r = it->o ? outcome_json(it->o, it->q.ip,
+						 it->q.mailfrom, it->q.helo)
+			: json_pack("{s:s,s:o,s:o,s:o,s:o}", "result",
+				    "temperror", "ip", jstr(it->q.ip),
+				    "mailfrom", jstr(it->q.mailfrom), "helo",
+				    jstr(it->q.helo), "problem",
+				    jstr(it->err.msg));
+		int bad = !r || (i && fputc(',', stdout) == EOF) ||
+			json_dumpf(r, stdout, flags);
+
+		json_decref(r);
+		if (bad)
+			return -1;
+	}
+	if (fputs("]}\n", stdout) == EOF || fflush(stdout))
+		return -1;
+	return 0;
+}
+
 static int batch_print(const struct mc_cli *cli, const struct batch *b)
 {
-	json_t *doc = cli->json ? json_object() : NULL, *arr = json_array();
 	int worst = MC_EXIT_OK;
 
 	for (size_t i = 0; i < b->n; i++) {
@@ -238,27 +274,19 @@ static int batch_print(const struct mc_cli *cli, const struct batch *b)
 
 		if (rc > worst)
 			worst = rc;
-		if (cli->json) {
-			json_array_append_new(
-				arr, it->o ? outcome_json(it->o, it->q.ip,
-							  it->q.mailfrom,
-							  it->q.helo)
-					   : json_pack("{s:s,s:o,s:o,s:o,s:o}",
-						       "result", "temperror",
-						       "ip", jstr(it->q.ip),
-						       "mailfrom",
-						       jstr(it->q.mailfrom),
-						       "helo", jstr(it->q.helo),
-						       "problem",
-						       jstr(it->err.msg)));
-			continue;
-		}
+	}
+	if (cli->json)
+		return batch_print_json(b) ? cli_fail("spf: cannot write JSON")
+					   : worst;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct batch_item *it = &b->items[i];
 		char *ip = check_visible(it->q.ip),
 		     *from = check_visible(*it->q.mailfrom ? it->q.mailfrom
 							   : "<>"),
 		     *why = check_visible(!it->o ? it->err.msg
 					  : *it->o->problem ? it->o->problem
 							    : "");
+
 		printf("%-9s %s %s%s%s\n",
 		       it->o ? spf_result_name(it->o->result) : "temperror",
 		       ip ? ip : "?", from ? from : "?", why && *why ? "  " : "",
@@ -267,18 +295,11 @@ static int batch_print(const struct mc_cli *cli, const struct batch *b)
 		free(from);
 		free(why);
 	}
-	if (cli->json) {
-		json_object_set_new(doc, "results", arr);
-		if (cli_print_json(doc))
-			return cli_fail("spf: cannot write JSON");
-	} else {
-		json_decref(arr);
-	}
 	return worst;
 }
 
 static int batch_run(const struct mc_cli *cli, const char *path,
-		     const struct mc_dns_opts *dopts)
+		     const struct mc_dns_opts *dopts, int use_cache)
 {
 	struct batch b = {0};
 	struct mc_err err = {0};
@@ -304,11 +325,17 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 	/* c-ares' library set-up is not thread-safe: every resolver is made
 	 * (and freed) here, in this thread. */
 	b.workers = b.n < BATCH_WORKERS ? b.n : BATCH_WORKERS;
-	for (size_t w = 0; w < b.workers; w++)
+	if (use_cache && !(b.cache = dns_cache_new(NULL))) {
+		rc = cli_fail("spf: out of memory");
+		goto out;
+	}
+	for (size_t w = 0; w < b.workers; w++) {
 		if (!(b.dns[w] = dns_new(dopts, &err))) {
 			rc = cli_fail("spf: %s", err.msg);
 			goto out;
 		}
+		dns_set_cache(b.dns[w], b.cache);
+	}
 	mc_pool_run(b.workers, BATCH_WORKERS, batch_worker, &b);
 	rc = batch_print(cli, &b);
 out:
@@ -316,6 +343,7 @@ out:
 		spf_outcome_free(b.items[i].o);
 	for (size_t w = 0; w < BATCH_WORKERS; w++)
 		dns_free(b.dns[w]);
+	dns_cache_free(b.cache);     /* after the channels that borrow it */
 	free(b.items);
 	free(buf);
 	return rc;
@@ -327,6 +355,7 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 		{"timeout", required_argument, NULL, 't'},
 		{"tries", required_argument, NULL, 'n'},
 		{"batch", required_argument, NULL, 'b'},
+		{"no-cache", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -338,12 +367,15 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 	struct mc_dns *dns = NULL;
 	struct mc_err err = {0};
 	const char *batch = NULL;
-	int c, rc = MC_EXIT_UNKNOWN;
+	int c, rc = MC_EXIT_UNKNOWN, use_cache = 1;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			batch = optarg;
+			break;
+		case 'C':
+			use_cache = 0;
 			break;
 		case 't':
 			if (check_opt_timeout("spf", optarg, &dargs))
@@ -368,7 +400,7 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 			usage(stderr);
 			return MC_EXIT_UNKNOWN;
 		}
-		return batch_run(cli, batch, &dopts);
+		return batch_run(cli, batch, &dopts, use_cache);
 	}
 	if (argc - optind < 2 || argc - optind > 3) {
 		usage(stderr);

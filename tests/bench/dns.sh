@@ -5,8 +5,10 @@
 #
 #   a. SPF: the OpenSPF suite's cases (scenarios needing DNS timeouts left
 #      out), each scenario served by nsd on 127.0.0.15:53 in turn, through
-#      `mailcanary --json spf` (a process per case), spfquery (libspf2, a
-#      process per case) and pyspf (python3-spf: a process per case, and all
+#      `mailcanary --json spf` (a process per case; `spf --batch`, one
+#      process, with its shared DNS answer cache and with --no-cache),
+#      spfquery (libspf2, a process per case; -file, one process, which
+#      caches DNS answers too) and pyspf (python3-spf: a process per case, and all
 #      cases in one process). Target of the issue: mailcanary >= 10x pyspf,
 #      >= spfquery.
 #   b. DNSBL: 100 IPs x 10 ip4set lists served by rbldnsd on 127.0.0.16:53:
@@ -37,10 +39,11 @@ runs=${RUNS:-3}
 delay_ms=${DELAY_MS:-20}
 parts=${PARTS:-abc}         # which of a, b, c to run
 export SPF_BATCH_REPEAT=${SPF_BATCH_REPEAT:-20}   # one-process SPF modes: each case N times
-nsd_addr=127.0.0.15
-rbl_addr=127.0.0.16
-rbl_delay_addr=127.0.0.18
-spf_delay_addr=127.0.0.19
+# Addresses (port 53 each) may be moved so that two runs can share a host.
+nsd_addr=${BENCH_NSD_ADDR:-127.0.0.15}
+rbl_addr=${BENCH_RBL_ADDR:-127.0.0.16}
+rbl_delay_addr=${BENCH_RBL_DELAY_ADDR:-127.0.0.18}
+spf_delay_addr=${BENCH_SPF_DELAY_ADDR:-127.0.0.19}
 delay_port=15453
 suite=${SPF_SUITE_DIR:-$repo/tests/data/spf}
 DNS_ENV_DIR=$repo/tests/env/dns
@@ -106,6 +109,7 @@ spf_pass() {
 		{
 			echo "mailcanary $(python3 "$here/spf_bench.py" mailcanary "$dir" "$mc" "$1" 53)"
 			echo "mailcanary-batch $(python3 "$here/spf_bench.py" mailcanary-batch "$dir" "$mc" "$1" 53)"
+			echo "mailcanary-batch-nocache $(python3 "$here/spf_bench.py" mailcanary-batch-nocache "$dir" "$mc" "$1" 53)"
 			echo "spfquery-file $(with_resolver "$1" python3 "$here/spf_bench.py" spfquery-file "$dir")"
 			echo "spfquery $(with_resolver "$1" python3 "$here/spf_bench.py" spfquery "$dir")"
 			echo "pyspf-1proc $($pyspf "$here/spf_bench.py" pyspf "$dir" "$1" 53)"
@@ -128,6 +132,7 @@ for line in open(sys.argv[1]):
 names = {"mailcanary": "mailcanary (proc/case)", "spfquery": "spfquery libspf2 (proc/case)",
          "pyspf-proc": "pyspf (proc/case)",
          "mailcanary-batch": "mailcanary (1 proc, --batch)",
+         "mailcanary-batch-nocache": "mailcanary (--batch --no-cache)",
          "spfquery-file": "spfquery (1 proc, -file)",
          "pyspf-whole": "pyspf (1 proc)",
          "pyspf-1proc": "pyspf (1 proc, no start/import)"}
@@ -135,7 +140,7 @@ def per_case(k):
     s, n, a = tot[k]
     return s / max(n, 1)
 for group, base in ((("mailcanary", "spfquery", "pyspf-proc"), "mailcanary"),
-                    (("mailcanary-batch", "spfquery-file", "pyspf-whole", "pyspf-1proc"), "mailcanary-batch")):
+                    (("mailcanary-batch", "mailcanary-batch-nocache", "spfquery-file", "pyspf-whole", "pyspf-1proc"), "mailcanary-batch")):
     if base not in tot:
         continue
     print(f"{'tool':30} {'cases':>5} {'agree':>5} {'total s':>8} {'ms/case':>8} {'x mailcanary':>12}")
@@ -146,7 +151,9 @@ for group, base in ((("mailcanary", "spfquery", "pyspf-proc"), "mailcanary"),
 print("agree: results among the suite's expected ones; x mailcanary: the tool's")
 print("time per case / mailcanary's in the same mode (target: pyspf >= 10,")
 print("spfquery >= 1). One-process modes: every case SPF_BATCH_REPEAT times; batch")
-print("lines carry the cases a line can (no blank inside a field).")
+print("lines carry the cases a line can (no blank inside a field). --batch shares")
+print("one DNS answer cache among its workers (TTLs honoured), as spfquery -file")
+print("(libspf2) caches too; --no-cache asks the server for every evaluation.")
 PY
 }
 case $parts in *a*)
@@ -193,9 +200,11 @@ ips=$(seq -f '203.0.113.%g' 1 100 | tr '\n' ' ')
 dns_rbldnsd_start "$tmp/rbl" "$rbl_addr" 53 $zspecs
 dns_rbldnsd_wait 1.0.0.10.bl0.bench || exit 3
 
-# drops counted on rbldnsd's UDP socket (127.0.0.16:53, /proc/net/udp)
+# drops counted on rbldnsd's UDP socket ($rbl_addr:53, /proc/net/udp:
+# the address as little-endian hex)
+rbl_sock=$(echo "$rbl_addr" | awk -F. '{ printf "%02X%02X%02X%02X:0035", $4, $3, $2, $1 }')
 rbl_drops() {
-	awk '$2 == "1000007F:0035" { print $NF }' /proc/net/udp | head -n 1
+	awk -v s="$rbl_sock" '$2 == s { print $NF }' /proc/net/udp | head -n 1
 }
 statuses() { # mailcanary dnsbl --json: "N listed, N clean, N timeout..."
 	python3 -c 'import json, sys, collections

@@ -7,7 +7,10 @@
       one `mailcanary --dns-server ADDR:PORT --json spf` process per case
   spf_bench.py mailcanary-batch SCEN_DIR BINARY ADDR PORT
       one `mailcanary --json spf --batch -` process for all the cases a batch
-      line can carry (no blank inside a field)
+      line can carry (no blank inside a field); its workers share one DNS
+      answer cache
+  spf_bench.py mailcanary-batch-nocache SCEN_DIR BINARY ADDR PORT
+      the same with --no-cache: every evaluation asks the server again
   spf_bench.py spfquery-file SCEN_DIR
       one `spfquery -file -` process for the same cases
   spf_bench.py spfquery SCEN_DIR
@@ -179,7 +182,8 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     cases = load(argv[2])
-    if mode in ("mailcanary-batch", "spfquery-file", "pyspf", "pyspf-whole"):
+    if mode in ("mailcanary-batch", "mailcanary-batch-nocache",
+                "spfquery-file", "pyspf", "pyspf-whole"):
         # one process answers many questions: each case SPF_BATCH_REPEAT
         # times, so start-up weighs what it does in real batch use
         cases = cases * int(os.environ.get("SPF_BATCH_REPEAT", "1"))
@@ -191,11 +195,13 @@ def main(argv):
         res = run_procs(cases, lambda c: [
             b(binary), b"--dns-server", b(server), b"--json", b"spf", b"--",
             b(c["host"]), b(c["mailfrom"]), b(c["helo"] or "")], mc_result)
-    elif mode == "mailcanary-batch" and len(argv) == 6:
+    elif mode in ("mailcanary-batch", "mailcanary-batch-nocache") and \
+            len(argv) == 6:
         bc, lines = batch_cases(cases)
+        nocache = [b"--no-cache"] if mode.endswith("-nocache") else []
         res = run_batch(bc, [b(argv[3]), b"--dns-server",
                              b("%s:%s" % (argv[4], argv[5])), b"--json",
-                             b"spf", b"--batch", b"-"], lines,
+                             b"spf"] + nocache + [b"--batch", b"-"], lines,
                         mc_batch_results)
     elif mode == "spfquery-file" and len(argv) == 3:
         bc, lines = batch_cases(cases)

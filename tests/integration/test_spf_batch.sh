@@ -3,7 +3,10 @@
 # asked; answers come in input order; a DNS server that does not answer
 # is temperror (exit 3), never a pass. The results themselves are checked
 # against the OpenSPF suite by test_spf_suite.sh, which runs every
-# scenario through --batch too.
+# scenario through --batch too. Last: the batch's shared DNS cache -- the
+# same answers with and without it, and fewer queries reach the server
+# with it (counted by tests/env/dns/dnsfront.py in front of nsd on
+# 127.0.0.10:15414, port 15413 for mailcanary).
 . "$(dirname "$0")/lib.sh"
 
 printf '127.0.0.1 a@b.test\n\n# a comment\n127.0.0.1\n' >"$TMP/bad1"
@@ -38,4 +41,81 @@ expect_rc 3
 jcheck '[r["result"] for r in d["results"]] == ["temperror"] * 3' "not temperror"
 jcheck '[r["ip"] for r in d["results"]] == ["127.0.0.1", "::1", "127.0.0.3"]' "not in input order"
 jcheck 'd["results"][1]["mailfrom"] == "" and d["results"][1]["helo"] == "two.test"'
+
+# ---- the cache: nsd behind a front that logs every query it relays
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+DNS_ENV_DIR=$repo/tests/env/dns
+. "$DNS_ENV_DIR/nsd_env.sh"
+command -v nsd >/dev/null || fail "nsd not installed (tests/env/deps.sh)"
+caddr=127.0.0.10
+cport=${SPF_CACHE_DNS_PORT:-15413}   # the front; nsd on the next port
+front_pid=
+cleanup_cache() {
+	st=$?
+	set +e
+	[ -n "$front_pid" ] && kill "$front_pid" 2>/dev/null && wait "$front_pid" 2>/dev/null
+	dns_nsd_stop
+	rm -rf "$TMP"
+	exit "$st"
+}
+trap cleanup_cache EXIT
+# Per evaluation for 192.0.2.9 (fail): TXT cache.test, A missing (NXDOMAIN,
+# cached by the SOA's minimum), TXT inc.cache.test, A host.cache.test.
+cat >"$TMP/root.zone" <<'ZONE'
+$TTL 300
+. IN SOA ns.cache.test. hostmaster.cache.test. 1 3600 600 86400 300
+. IN NS ns.cache.test.
+cache.test. TXT "v=spf1 a:missing.cache.test include:inc.cache.test a:host.cache.test -all"
+inc.cache.test. TXT "v=spf1 ip4:192.0.2.1 -all"
+host.cache.test. A 192.0.2.2
+ZONE
+printf '{"timeout_names": {}, "timeout_types": [], "names": []}\n' >"$TMP/rules.json"
+dns_nsd_start "$TMP/nsd" "$caddr" $((cport + 1)) "$TMP/root.zone"
+python3 "$DNS_ENV_DIR/dnsfront.py" "$caddr" "$cport" $((cport + 1)) \
+	"$TMP/rules.json" "$TMP/front.log" 2>>"$TMP/front.err" &
+front_pid=$!
+dns_wait_serial "$caddr" $((cport + 1)) 1 || { cat "$TMP/nsd/nsd.log" >&2; fail "nsd did not start"; }
+dns_wait_serial "$caddr" "$cport" 1 || { cat "$TMP/front.err" >&2; fail "the front did not start"; }
+
+n=200
+i=0
+: >"$TMP/many"
+while [ "$i" -lt "$n" ]; do
+	echo "192.0.2.9 user$i@cache.test" >>"$TMP/many"
+	i=$((i + 1))
+done
+asked() { grep -c 'cache\.test' "$TMP/front.log" || :; }
+
+: >"$TMP/front.log"
+# (text output: 200 JSON traces would swamp the log)
+mc --dns-server "$caddr:$cport" spf --no-cache --batch "$TMP/many"
+expect_rc 2
+cp "$TMP/out" "$TMP/nocache.txt"
+[ "$(grep -c '^fail      192\.0\.2\.9 user[0-9]*@cache\.test$' "$TMP/out")" -eq "$n" ] ||
+	fail "--no-cache: not $n fail lines"
+uncached=$(asked)
+[ "$uncached" -eq $((4 * n)) ] || fail "--no-cache: $uncached queries reached the server, expected $((4 * n))"
+
+: >"$TMP/front.log"
+mc --dns-server "$caddr:$cport" spf --batch "$TMP/many"
+expect_rc 2
+cmp -s "$TMP/out" "$TMP/nocache.txt" || fail "the cache changed the results"
+cached=$(asked)
+# The evaluation itself is the same: lookups counted as before.
+head -n 3 "$TMP/many" >"$TMP/three"
+mc --json --dns-server "$caddr:$cport" spf --batch "$TMP/three"
+expect_rc 2
+jcheck 'all(r["result"] == "fail" and r["dns_lookups"] == 3 and r["void_lookups"] == 1 for r in d["results"])' "lookup counts with the cache"
+# Each of the 16 workers misses each of the 4 names at most once (while
+# another worker's answer is still on its way); then everyone hits.
+[ "$cached" -ge 4 ] && [ "$cached" -le $((16 * 4)) ] ||
+	fail "with the cache: $cached queries reached the server (want 4..64)"
+[ "$cached" -lt "$uncached" ] || fail "the cache saved no query"
+echo "cache: $cached queries reached the server, $uncached without it" >&2
+
+# (What is never reused -- SERVFAIL, timeouts, negative answers without
+# an SOA -- is tested in tests/unit/test_dns_cache.c.)
+mc spf --help
+expect_rc 0
+grep -q -- '--no-cache' "$TMP/out" || fail "usage does not name --no-cache"
 echo ok
