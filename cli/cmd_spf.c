@@ -18,6 +18,7 @@
 #include "cli/check_opts.h"
 #include "cli/cli.h"
 #include "mc_pool.h"
+#include "mc_time.h"
 
 static void usage(FILE *out)
 {
@@ -154,6 +155,17 @@ static void print_text(const struct mc_spf_outcome *o)
 #define BATCH_MAX_BYTES (16u << 20)
 #define BATCH_MAX_LINES 100000
 #define BATCH_WORKERS 16       /* MC_POOL_MAX_THREADS */
+/* Questions are answered one after another in the main thread, and the
+ * workers start only when that looks too slow: a question that waited on
+ * the network (longer than BATCH_SLOW_QUESTION), or, once
+ * BATCH_SERIAL_MIN has passed (the first questions miss the cache), a
+ * pace at which the rest would take longer than BATCH_SERIAL_BUDGET.
+ * Sixteen threads with a c-ares channel each cost about 9 ms here, more
+ * than 240 questions answered from a near or caching server take in one
+ * thread (16.7 -> 7.9 ms). Seconds. */
+#define BATCH_SLOW_QUESTION 0.002
+#define BATCH_SERIAL_MIN 0.005
+#define BATCH_SERIAL_BUDGET 0.02
 
 struct batch_item {
 	struct mc_spf_query q;
@@ -167,6 +179,7 @@ struct batch {
 	struct mc_dns *dns[BATCH_WORKERS];
 	struct mc_dns_cache *cache;    /* shared by the workers; or NULL */
 	size_t workers;
+	size_t start;                  /* the first item the workers take */
 };
 
 /* Splits line into at most 4 fields on blanks (in place); returns the
@@ -229,7 +242,7 @@ static void batch_worker(void *arg, size_t w)
 	struct batch *b = arg;
 	struct mc_spf_opts sopts = {0};
 
-	for (size_t i = w; i < b->n; i += b->workers)
+	for (size_t i = b->start + w; i < b->n; i += b->workers)
 		b->items[i].o = spf_check_host(b->dns[w], &b->items[i].q, &sopts,
 					       &b->items[i].err);
 }
@@ -298,11 +311,29 @@ static int batch_print(const struct mc_cli *cli, const struct batch *b)
 	return worst;
 }
 
+/* Makes the batch's resolvers up to n (sharing its cache) and sets
+ * b->workers to n. Returns 0, or -1 after saying why. */
+static int batch_resolvers(struct batch *b, size_t n,
+			   const struct mc_dns_opts *dopts)
+{
+	struct mc_err err = {0};
+
+	for (size_t w = b->workers; w < n; w++) {
+		if (!(b->dns[w] = dns_new(dopts, &err))) {
+			cli_fail("spf: %s", err.msg);
+			return -1;
+		}
+		dns_set_cache(b->dns[w], b->cache);
+	}
+	if (n > b->workers)
+		b->workers = n;
+	return 0;
+}
+
 static int batch_run(const struct mc_cli *cli, const char *path,
 		     const struct mc_dns_opts *dopts, int use_cache)
 {
 	struct batch b = {0};
-	struct mc_err err = {0};
 	size_t len;
 	char *buf = cli_read_file(path, BATCH_MAX_BYTES, &len);
 	int rc = MC_EXIT_UNKNOWN;
@@ -322,21 +353,39 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 	}
 	if (batch_parse(path, buf, &b))
 		goto out;
-	/* c-ares' library set-up is not thread-safe: every resolver is made
-	 * (and freed) here, in this thread. */
-	b.workers = b.n < BATCH_WORKERS ? b.n : BATCH_WORKERS;
 	if (use_cache && !(b.cache = dns_cache_new(NULL))) {
 		rc = cli_fail("spf: out of memory");
 		goto out;
 	}
-	for (size_t w = 0; w < b.workers; w++) {
-		if (!(b.dns[w] = dns_new(dopts, &err))) {
-			rc = cli_fail("spf: %s", err.msg);
-			goto out;
-		}
-		dns_set_cache(b.dns[w], b.cache);
+	/* c-ares' library set-up is not thread-safe: every resolver is made
+	 * (and freed) here, in this thread. */
+	if (batch_resolvers(&b, 1, dopts))
+		goto out;
+	double t0 = mc_now_mono(), t = t0;
+	while (b.start < b.n) {
+		struct batch_item *it = &b.items[b.start++];
+		double t1, spent;
+
+		it->o = spf_check_host(b.dns[0], &it->q, &(struct mc_spf_opts){0},
+				       &it->err);
+		t1 = mc_now_mono();
+		spent = t1 - t0;
+		if (t1 - t > BATCH_SLOW_QUESTION ||
+		    (spent > BATCH_SERIAL_MIN &&
+		     spent / (double)b.start * (double)(b.n - b.start) >
+			     BATCH_SERIAL_BUDGET))
+			break;
+		t = t1;
 	}
-	mc_pool_run(b.workers, BATCH_WORKERS, batch_worker, &b);
+	if (b.start < b.n) {
+		size_t left = b.n - b.start;
+
+		if (batch_resolvers(&b, left < BATCH_WORKERS ? left
+							     : BATCH_WORKERS,
+				    dopts))
+			goto out;
+		mc_pool_run(b.workers, BATCH_WORKERS, batch_worker, &b);
+	}
 	rc = batch_print(cli, &b);
 out:
 	for (size_t i = 0; i < b.n; i++)
