@@ -24,7 +24,7 @@ static const struct command commands[] = {
 	 "one scheduler tick (the systemd timer): due probes, earlier probes, metrics"},
 	{"status", cmd_status, "",
 	 "current state of every route and check from the store, last result and age"},
-	{"spf", cmd_spf, "IP MAILFROM [HELO]",
+	{"spf", cmd_spf, "IP MAILFROM [HELO] | --batch FILE",
 	 "RFC 7208 check_host() result with the evaluation trace"},
 	{"dsn", cmd_dsn, "FILE...",
 	 "parse bounce/DSN/NDR messages: recipient, status, reply, reason, hard/soft"},
