@@ -359,12 +359,13 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct mc_store *st = arg;
 
+	/* frames stays the WAL's size after a checkpoint too: the file holds
+	 * them (and an open would read them all back) until the next commit
+	 * starts it over. */
 	st->wal_frames = frames;
-	if (frames >= STORE_WAL_AUTOCHECKPOINT) {
+	if (frames >= STORE_WAL_AUTOCHECKPOINT)
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
 					  NULL, NULL);
-		st->wal_frames = 0;
-	}
 	return SQLITE_OK;
 }
 
