@@ -33,6 +33,22 @@
 #define LAZY_NAME(f) #f,
 #define LAZY_REAL(fns, f) ((__typeof__(f) *)(fns)[LAZY_I_##f])
 
+/* One library's table (lib_names, lib_fns), once-control and loader, from
+ * its soname and its FNS X-macro list; LAZY_CALL(lib, f) is then f's real
+ * address, the library loaded on the first call (thread-safe). A shim
+ * file using them includes <pthread.h>. */
+#define LAZY_LIB(lib, soname, FNS) \
+	enum { FNS(LAZY_IDX) lib##_NFNS }; \
+	static const char *const lib##_names[] = { FNS(LAZY_NAME) }; \
+	static void *lib##_fns[lib##_NFNS]; \
+	static pthread_once_t lib##_once = PTHREAD_ONCE_INIT; \
+	static void lib##_load_once(void) \
+	{ \
+		lazy_require(soname, lib##_names, lib##_fns, lib##_NFNS); \
+	}
+#define LAZY_CALL(lib, f) \
+	(pthread_once(&lib##_once, lib##_load_once), LAZY_REAL(lib##_fns, f))
+
 /* dlopen(soname, RTLD_NOW | RTLD_LOCAL) and dlsym every names[i] into
  * fns[i]. Returns 0, or -1 with err saying which library or symbol and
  * dlerror()'s reason; on failure this call leaves no library loaded and

@@ -24,18 +24,8 @@
 	X(curl_easy_strerror) X(curl_easy_escape) X(curl_free) \
 	X(curl_slist_append) X(curl_slist_free_all)
 
-enum { CURL_FNS(LAZY_IDX) CURL_NFNS };
-static const char *const curl_names[] = { CURL_FNS(LAZY_NAME) };
-static void *curl_fns[CURL_NFNS];
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_load_once(void)
-{
-	lazy_require(CURL_SONAME, curl_names, curl_fns, CURL_NFNS);
-}
-
-#define REAL(f) (pthread_once(&curl_once, curl_load_once), \
-		 LAZY_REAL(curl_fns, f))
+LAZY_LIB(curl, CURL_SONAME, CURL_FNS)
+#define REAL(f) LAZY_CALL(curl, f)
 
 CURLcode curl_global_init(long flags)
 {

@@ -29,18 +29,8 @@
 	X(smtp_set_server) X(smtp_set_timeout) X(smtp_starttls_enable) \
 	X(smtp_start_session) X(_smtp_message_str_cb)
 
-enum { ESMTP_FNS(LAZY_IDX) ESMTP_NFNS };
-static const char *const esmtp_names[] = { ESMTP_FNS(LAZY_NAME) };
-static void *esmtp_fns[ESMTP_NFNS];
-static pthread_once_t esmtp_once = PTHREAD_ONCE_INIT;
-
-static void esmtp_load_once(void)
-{
-	lazy_require(ESMTP_SONAME, esmtp_names, esmtp_fns, ESMTP_NFNS);
-}
-
-#define REAL(f) (pthread_once(&esmtp_once, esmtp_load_once), \
-		 LAZY_REAL(esmtp_fns, f))
+LAZY_LIB(esmtp, ESMTP_SONAME, ESMTP_FNS)
+#define REAL(f) LAZY_CALL(esmtp, f)
 
 void auth_client_init(void)
 {

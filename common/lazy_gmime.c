@@ -20,30 +20,17 @@
 #define GOBJECT_SONAME "libgobject-2.0.so.0"
 #define GMIME_SONAME "libgmime-3.0.so.0"
 
-/* One library's table, once-control and loader. */
-#define LAZY_LIB(lib, soname, FNS) \
-	enum { FNS(LAZY_IDX) lib##_NFNS }; \
-	static const char *const lib##_names[] = { FNS(LAZY_NAME) }; \
-	static void *lib##_fns[lib##_NFNS]; \
-	static pthread_once_t lib##_once = PTHREAD_ONCE_INIT; \
-	static void lib##_load_once(void) \
-	{ \
-		lazy_require(soname, lib##_names, lib##_fns, lib##_NFNS); \
-	}
-
 #define GLIB_FNS(X) \
 	X(g_free) X(g_ascii_strcasecmp) X(g_ascii_strncasecmp) \
 	X(g_date_time_to_unix) X(g_date_time_unref) \
 	X(g_date_time_new_from_unix_utc)
 LAZY_LIB(glib, GLIB_SONAME, GLIB_FNS)
-#define GLIB(f) (pthread_once(&glib_once, glib_load_once), \
-		 LAZY_REAL(glib_fns, f))
+#define GLIB(f) LAZY_CALL(glib, f)
 
 #define GOBJECT_FNS(X) X(g_object_unref) X(g_type_check_instance_is_a) \
 	X(g_type_check_instance_cast)
 LAZY_LIB(gobject, GOBJECT_SONAME, GOBJECT_FNS)
-#define GOBJECT(f) (pthread_once(&gobject_once, gobject_load_once), \
-		    LAZY_REAL(gobject_fns, f))
+#define GOBJECT(f) LAZY_CALL(gobject, f)
 
 #define GMIME_FNS(X) \
 	X(g_mime_init) X(g_mime_content_type_get_parameter) \
@@ -94,8 +81,7 @@ LAZY_LIB(gobject, GOBJECT_SONAME, GOBJECT_FNS)
 	X(g_mime_stream_mem_get_type) \
 	X(internet_address_list_to_string)
 LAZY_LIB(gmime, GMIME_SONAME, GMIME_FNS)
-#define GMIME(f) (pthread_once(&gmime_once, gmime_load_once), \
-		  LAZY_REAL(gmime_fns, f))
+#define GMIME(f) LAZY_CALL(gmime, f)
 
 /* ---- GLib ---- */
 

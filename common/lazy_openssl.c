@@ -59,30 +59,10 @@
 	X(X509_VERIFY_PARAM_set_hostflags) X(X509_free) \
 	X(X509_verify_cert_error_string) X(d2i_PUBKEY) X(d2i_PublicKey)
 
-enum { SSL_FNS(LAZY_IDX) SSL_NFNS };
-static const char *const ssl_names[] = { SSL_FNS(LAZY_NAME) };
-static void *ssl_fns[SSL_NFNS];
-static pthread_once_t ssl_once = PTHREAD_ONCE_INIT;
-
-enum { CRYPTO_FNS(LAZY_IDX) CRYPTO_NFNS };
-static const char *const crypto_names[] = { CRYPTO_FNS(LAZY_NAME) };
-static void *crypto_fns[CRYPTO_NFNS];
-static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
-
-static void ssl_load_once(void)
-{
-	lazy_require(SSL_SONAME, ssl_names, ssl_fns, SSL_NFNS);
-}
-
-static void crypto_load_once(void)
-{
-	lazy_require(CRYPTO_SONAME, crypto_names, crypto_fns, CRYPTO_NFNS);
-}
-
-#define SSL_REAL(f) (pthread_once(&ssl_once, ssl_load_once), \
-		     LAZY_REAL(ssl_fns, f))
-#define CRYPTO_REAL(f) (pthread_once(&crypto_once, crypto_load_once), \
-			LAZY_REAL(crypto_fns, f))
+LAZY_LIB(ssl, SSL_SONAME, SSL_FNS)
+LAZY_LIB(crypto, CRYPTO_SONAME, CRYPTO_FNS)
+#define SSL_REAL(f) LAZY_CALL(ssl, f)
+#define CRYPTO_REAL(f) LAZY_CALL(crypto, f)
 
 /* ---- libssl ---- */
 

@@ -17,18 +17,8 @@
 	X(psl_builtin) X(psl_free) X(psl_is_public_suffix) X(psl_load_file) \
 	X(psl_load_fp) X(psl_registrable_domain)
 
-enum { PSL_FNS(LAZY_IDX) PSL_NFNS };
-static const char *const psl_names[] = { PSL_FNS(LAZY_NAME) };
-static void *psl_fns[PSL_NFNS];
-static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
-
-static void psl_load_once(void)
-{
-	lazy_require(PSL_SONAME, psl_names, psl_fns, PSL_NFNS);
-}
-
-#define REAL(f) (pthread_once(&psl_once, psl_load_once), \
-		 LAZY_REAL(psl_fns, f))
+LAZY_LIB(psl, PSL_SONAME, PSL_FNS)
+#define REAL(f) LAZY_CALL(psl, f)
 
 const psl_ctx_t *psl_builtin(void)
 {

@@ -17,17 +17,8 @@
 #define Z_FNS(X) \
 	X(gzbuffer) X(gzclose) X(gzdopen) X(gzerror) X(gzread)
 
-enum { Z_FNS(LAZY_IDX) Z_NFNS };
-static const char *const z_names[] = { Z_FNS(LAZY_NAME) };
-static void *z_fns[Z_NFNS];
-static pthread_once_t z_once = PTHREAD_ONCE_INIT;
-
-static void z_load_once(void)
-{
-	lazy_require(Z_SONAME, z_names, z_fns, Z_NFNS);
-}
-
-#define REAL(f) (pthread_once(&z_once, z_load_once), LAZY_REAL(z_fns, f))
+LAZY_LIB(z, Z_SONAME, Z_FNS)
+#define REAL(f) LAZY_CALL(z, f)
 
 int gzbuffer(gzFile file, unsigned size)
 {
