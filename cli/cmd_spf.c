@@ -236,15 +236,23 @@ static int batch_parse(const char *path, char *buf, struct batch *b)
 	return 0;
 }
 
-/* Worker w answers items w, w + workers, ... with its own resolver. */
+/* Answers question i of the batch with resolver dns. */
+static void batch_answer(struct batch *b, size_t i, struct mc_dns *dns)
+{
+	const struct mc_spf_opts sopts = {0};
+	struct batch_item *it = &b->items[i];
+
+	it->o = spf_check_host(dns, &it->q, &sopts, &it->err);
+}
+
+/* Worker w answers the items from start + w on, every workers-th one,
+ * with its own resolver. */
 static void batch_worker(void *arg, size_t w)
 {
 	struct batch *b = arg;
-	struct mc_spf_opts sopts = {0};
 
 	for (size_t i = b->start + w; i < b->n; i += b->workers)
-		b->items[i].o = spf_check_host(b->dns[w], &b->items[i].q, &sopts,
-					       &b->items[i].err);
+		batch_answer(b, i, b->dns[w]);
 }
 
 /* --json: {"results": [...]} written one result at a time (the same
@@ -363,11 +371,9 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 		goto out;
 	double t0 = mc_now_mono(), t = t0;
 	while (b.start < b.n) {
-		struct batch_item *it = &b.items[b.start++];
 		double t1, spent;
 
-		it->o = spf_check_host(b.dns[0], &it->q, &(struct mc_spf_opts){0},
-				       &it->err);
+		batch_answer(&b, b.start++, b.dns[0]);
 		t1 = mc_now_mono();
 		spent = t1 - t0;
 		if (t1 - t > BATCH_SLOW_QUESTION ||
@@ -377,6 +383,7 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 			break;
 		t = t1;
 	}
+	size_t serial = b.start;
 	if (b.start < b.n) {
 		size_t left = b.n - b.start;
 
@@ -386,6 +393,12 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 			goto out;
 		mc_pool_run(b.workers, BATCH_WORKERS, batch_worker, &b);
 	}
+	if (cli->verbose)
+		fprintf(stderr, "mailcanary: spf: %zu question%s: %zu answered "
+			"in one thread, %zu by %zu worker%s\n", b.n,
+			b.n == 1 ? "" : "s", serial, b.n - serial,
+			serial < b.n ? b.workers : 0,
+			serial < b.n && b.workers == 1 ? "" : "s");
 	rc = batch_print(cli, &b);
 out:
 	for (size_t i = 0; i < b.n; i++)

@@ -113,6 +113,33 @@ jcheck 'all(r["result"] == "fail" and r["dns_lookups"] == 3 and r["void_lookups"
 [ "$cached" -lt "$uncached" ] || fail "the cache saved no query"
 echo "cache: $cached queries reached the server, $uncached without it" >&2
 
+# Questions are answered in one thread until one waits on the network;
+# then the workers take over. Here the first question's TXT times out
+# (1 s, far past the 2 ms that starts them): the 40 after it go to 16
+# workers (-v says so), and every answer still comes back in input order,
+# the same as the one-thread answers above.
+printf '{"timeout_names": {}, "timeout_types": [["slow.cache.test", "TXT"]], "names": []}\n' \
+	>"$TMP/rules.new"
+mv "$TMP/rules.new" "$TMP/rules.json"
+{
+	echo "192.0.2.9 user@slow.cache.test"
+	head -n 40 "$TMP/many"
+} >"$TMP/slowfirst"
+mc -v --dns-server "$caddr:$cport" spf --no-cache --timeout 1 --tries 1 --batch "$TMP/slowfirst"
+expect_rc 3
+grep -q '^mailcanary: spf: 41 questions: 1 answered in one thread, 40 by 16 workers$' "$TMP/err" ||
+	fail "the workers did not take over after the slow question"
+head -n 1 "$TMP/out" | grep -q '^temperror 192\.0\.2\.9 user@slow\.cache\.test' ||
+	fail "the timed-out question is not first or not temperror"
+[ "$(tail -n +2 "$TMP/out")" = "$(head -n 40 "$TMP/nocache.txt")" ] ||
+	fail "the workers' answers differ from the one-thread ones, or their order"
+# A fast server and the cache: one thread is enough (the workers would
+# cost more than they save); -v tells which way it went, and the results
+# are the same either way.
+mc -v --dns-server "$caddr:$cport" spf --batch "$TMP/three"
+expect_rc 2
+grep -q '^mailcanary: spf: 3 questions: ' "$TMP/err" || fail "no -v line"
+
 # (What is never reused -- SERVFAIL, timeouts, negative answers without
 # an SOA -- is tested in tests/unit/test_dns_cache.c.)
 mc spf --help
