@@ -34,6 +34,7 @@ struct mc_dns {
 	size_t started;
 	size_t sent;
 	size_t hits;
+	double waited;                /* seconds in dns_run()'s poll() */
 	struct mc_dns_cache *cache;   /* borrowed; may be NULL */
 	struct dns_req *wait_head, *wait_tail;
 	/* Answers from the cache, delivered by dns_run()/dns_process(). */
@@ -314,6 +315,11 @@ size_t dns_cache_hit_count(const struct mc_dns *dns)
 	return dns->hits;
 }
 
+double dns_waited(const struct mc_dns *dns)
+{
+	return dns->waited;
+}
+
 void dns_set_cache(struct mc_dns *dns, struct mc_dns_cache *cache)
 {
 	dns->cache = cache;
@@ -394,7 +400,9 @@ int dns_run(struct mc_dns *dns, double deadline, const int *stop,
 			max_ms = left > 3600 ? 3600000 : (int)(left * 1000) + 1;
 		}
 		n = dns_pollfds(dns, fds, MC_DNS_MAX_SOCKETS);
+		double t0 = mc_now_mono();
 		rc = poll(fds, n, dns_timeout_ms(dns, max_ms));
+		dns->waited += mc_now_mono() - t0;
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;

@@ -112,6 +112,10 @@ size_t dns_query_count(const struct mc_dns *dns);
 size_t dns_sent_count(const struct mc_dns *dns);
 size_t dns_cache_hit_count(const struct mc_dns *dns);
 
+/* Seconds dns_run() has spent blocked in poll(), waiting for servers,
+ * since dns_new(): what more queries in flight at once could overlap. */
+double dns_waited(const struct mc_dns *dns);
+
 struct mc_dns_cache;
 
 /* Attaches an answer cache (checks/dns_cache.h) to the channel, or

@@ -18,6 +18,7 @@
 #define TYPE_SOA 6
 #define SOA_FIXED 20           /* SERIAL .. MINIMUM */
 #define NAME_WIRE_MAX 255      /* RFC 1035 §3.1 */
+#define CACHE_FIRST_BUCKETS 64
 
 struct entry {
 	char *key;                  /* lower-cased name */
@@ -34,6 +35,7 @@ struct mc_dns_cache {
 	pthread_mutex_t lock;
 	struct entry **buckets;
 	size_t n_buckets;           /* a power of two */
+	size_t max_buckets;         /* n_buckets doubles up to this */
 	struct entry *lru_head, *lru_tail;
 	size_t max_entries, max_bytes;
 	unsigned max_ttl;
@@ -269,11 +271,15 @@ struct mc_dns_cache *dns_cache_new(const struct mc_dns_cache_opts *opts)
 		MC_DNS_CACHE_MAX_TTL;
 	c->now = opts && opts->now ? opts->now : default_now;
 	c->now_arg = opts ? opts->now_arg : NULL;
-	/* About one entry per bucket when full; at most 64 Ki buckets. */
+	/* About one entry per bucket when full; at most 64 Ki buckets. The
+	 * table starts small and doubles with the entries (grow()): a batch
+	 * that keeps a few hundred answers used to touch, and fault in, a
+	 * page of a 256 KB table for nearly every answer it stored. */
 	want = c->max_entries < 65536 ? c->max_entries : 65536;
-	c->n_buckets = 16;
-	while (c->n_buckets < want)
-		c->n_buckets <<= 1;
+	c->max_buckets = CACHE_FIRST_BUCKETS;
+	while (c->max_buckets < want)
+		c->max_buckets <<= 1;
+	c->n_buckets = CACHE_FIRST_BUCKETS;
 	c->buckets = calloc(c->n_buckets, sizeof(*c->buckets));
 	if (!c->buckets || pthread_mutex_init(&c->lock, NULL)) {
 		free(c->buckets);
@@ -368,6 +374,29 @@ static void lru_push(struct mc_dns_cache *c, struct entry *e)
 		c->lru_tail = e;
 }
 
+/* Doubles the table once it holds more entries than buckets (and may
+ * still grow). Out of memory keeps the table as it is: longer chains, no
+ * error. */
+static void grow(struct mc_dns_cache *c)
+{
+	size_t n = c->n_buckets * 2;
+	struct entry **b;
+
+	if (c->st.entries < c->n_buckets || n > c->max_buckets ||
+	    !(b = calloc(n, sizeof(*b))))
+		return;
+	for (size_t i = 0; i < c->n_buckets; i++) {
+		for (struct entry *e = c->buckets[i], *next; e; e = next) {
+			next = e->hnext;
+			e->hnext = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+		}
+	}
+	free(c->buckets);
+	c->buckets = b;
+	c->n_buckets = n;
+}
+
 /* Unlinks and frees the entry *pp points at. */
 static void remove_at(struct mc_dns_cache *c, struct entry **pp)
 {
@@ -455,6 +484,7 @@ int dns_cache_put(struct mc_dns_cache *c, const struct mc_dns_result *res,
 		remove_entry(c, c->lru_tail);
 		c->st.evictions++;
 	}
+	grow(c);
 	pp = find_slot(c, e->key, e->type, e->hash);
 	e->hnext = *pp;
 	*pp = e;

@@ -20,15 +20,32 @@ int cli_fail(const char *fmt, ...)
 	return MC_EXIT_UNKNOWN;
 }
 
+static int dump_piece(const char *s, size_t n, void *buf)
+{
+	return mc_buf_append(buf, s, n);
+}
+
+int cli_dump_json(const json_t *doc, FILE *out, size_t flags,
+		  struct mc_buf *buf)
+{
+	mc_buf_reset(buf);
+	if (json_dump_callback(doc, dump_piece, buf, flags))
+		return -1;
+	return fwrite(buf->data, 1, buf->len, out) == buf->len ? 0 : -1;
+}
+
 int cli_print_json(json_t *doc)
 {
+	struct mc_buf buf = {0};
 	int rc = 0;
 
 	if (!doc)
 		return -1;
-	if (json_dumpf(doc, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6)) ||
+	if (cli_dump_json(doc, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6),
+			  &buf) ||
 	    fputc('\n', stdout) == EOF || fflush(stdout))
 		rc = -1;
+	mc_buf_free(&buf);
 	json_decref(doc);
 	return rc;
 }

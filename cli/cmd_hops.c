@@ -4,12 +4,14 @@
  * are shown raw, not fatal), 3 when it could not be read. */
 #include <getopt.h>
 #include <langinfo.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "mc_num.h"
 #include "mc_time.h"
 #include "receiver/hops.h"
 
@@ -39,7 +41,7 @@ static void fmt_delay(double d, int skew, char *buf, size_t size)
 {
 	if (isnan(d))
 		snprintf(buf, size, "-");
-	else if (d == floor(d) && fabs(d) < 1e9)
+	else if (d == mc_floor(d) && fabs(d) < 1e9)
 		snprintf(buf, size, "%+.0fs%s", d, skew ? " SKEW" : "");
 	else
 		snprintf(buf, size, "%+.3fs%s", d, skew ? " SKEW" : "");
@@ -83,12 +85,17 @@ static int width(const char *s, int cur)
 
 static void print_text(const struct hops *h)
 {
-	const char *arrow = strcmp(nl_langinfo(CODESET), "UTF-8") == 0
-			    ? "\xe2\x86\x92" : "->";
+	const char *arrow;
 	struct widths w = {2, 5, 4, 4, 2};
 	char at[MC_RFC3339_MAX], delay[32], from[COL_MAX + 80], tot[32];
 	size_t n = hops_count(h);
 
+	/* The locale's character set picks the arrow. Only this command reads
+	 * the locale (LC_CTYPE alone: LC_ALL would also print "1,5" into
+	 * numbers under de_DE); setting it in main() cost every other command
+	 * three file opens at start. */
+	setlocale(LC_CTYPE, "");
+	arrow = strcmp(nl_langinfo(CODESET), "UTF-8") == 0 ? "\xe2\x86\x92" : "->";
 	for (size_t i = 0; i < n; i++) {
 		const struct hop *hp = hops_get(h, i);
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "mc_buf.h"
 #include "config/config.h"
 #include "config/config_value.h"
 #include "mc_time.h"
@@ -90,9 +91,11 @@ static char *render_mem(const struct report *r, enum fmt f, size_t *len)
 		rc = report_html(r, out);
 	} else {
 		json_t *doc = report_json(r);
+		struct mc_buf jb = {0};
 
-		rc = !doc || json_dumpf(doc, out, JSON_COMPACT) ||
+		rc = !doc || cli_dump_json(doc, out, JSON_COMPACT, &jb) ||
 		     fputc('\n', out) == EOF;
+		mc_buf_free(&jb);
 		json_decref(doc);
 	}
 	if (fclose(out) != 0 || rc) {

@@ -15,8 +15,10 @@
 #include "checks/dns.h"
 #include "checks/dns_cache.h"
 #include "checks/spf.h"
+#include "checks/spf_json.h"
 #include "cli/check_opts.h"
 #include "cli/cli.h"
+#include "mc_buf.h"
 #include "mc_pool.h"
 #include "mc_time.h"
 
@@ -66,59 +68,6 @@ static int exit_code(enum mc_spf_result r)
 	return MC_EXIT_UNKNOWN;
 }
 
-static json_t *jstr(const char *s)
-{
-	char *v;
-	json_t *j;
-
-	if (!s)
-		return json_null();
-	v = check_visible(s);
-	j = v ? json_string(v) : NULL;
-	free(v);
-	return j;
-}
-
-static json_t *outcome_json(const struct mc_spf_outcome *o, const char *ip,
-			    const char *mailfrom, const char *helo)
-{
-	json_t *doc = json_object(), *trace = json_array();
-
-	if (!doc || !trace) {
-		json_decref(doc);
-		json_decref(trace);
-		return NULL;
-	}
-	for (size_t i = 0; i < o->n_trace; i++)
-		json_array_append_new(trace,
-			json_pack("{s:i,s:o,s:o}", "depth", o->trace[i].depth,
-				  "domain", jstr(o->trace[i].domain),
-				  "text", jstr(o->trace[i].text)));
-	json_object_set_new(doc, "result",
-			    json_string(spf_result_name(o->result)));
-	json_object_set_new(doc, "explanation",
-			    jstr(o->explanation));
-	json_object_set_new(doc, "explanation_source",
-			    json_string(o->result != MC_SPF_FAIL ? "" :
-					o->explanation_default ? "default" :
-					"exp"));
-	json_object_set_new(doc, "dns_lookups",
-			    json_integer(o->dns_lookups));
-	json_object_set_new(doc, "void_lookups",
-			    json_integer(o->void_lookups));
-	json_object_set_new(doc, "trace", trace);
-	json_object_set_new(doc, "trace_truncated",
-			    json_boolean(o->trace_truncated));
-	json_object_set_new(doc, "ip", jstr(ip));
-	json_object_set_new(doc, "mailfrom", jstr(mailfrom));
-	json_object_set_new(doc, "helo", jstr(helo));
-	json_object_set_new(doc, "identity", jstr(o->identity));
-	json_object_set_new(doc, "domain", jstr(o->domain));
-	json_object_set_new(doc, "record", jstr(o->record));
-	json_object_set_new(doc, "problem", jstr(o->problem));
-	return doc;
-}
-
 static void print_line(const char *label, const char *s)
 {
 	char *v = check_visible(s);
@@ -156,21 +105,24 @@ static void print_text(const struct mc_spf_outcome *o)
 #define BATCH_MAX_LINES 100000
 #define BATCH_WORKERS 16       /* MC_POOL_MAX_THREADS */
 /* Questions are answered one after another in the main thread, and the
- * workers start only when that looks too slow: a question that waited on
- * the network (longer than BATCH_SLOW_QUESTION), or, once
- * BATCH_SERIAL_MIN has passed (the first questions miss the cache), a
- * pace at which the rest would take longer than BATCH_SERIAL_BUDGET.
- * Sixteen threads with a c-ares channel each cost about 9 ms here, more
- * than 240 questions answered from a near or caching server take in one
- * thread (16.7 -> 7.9 ms). Seconds. */
-#define BATCH_SLOW_QUESTION 0.002
+ * workers start only when waiting on DNS servers (dns_waited(), not the
+ * wall clock: a scheduler hiccup or a CPU-bound pace is no reason) looks
+ * too slow: a question that waited longer than BATCH_SLOW_QUESTION, or,
+ * once BATCH_SERIAL_MIN has passed (the first questions miss the cache),
+ * a pace at which the rest would wait longer than BATCH_SERIAL_BUDGET.
+ * Sixteen threads with a c-ares channel each cost 5-9 ms here (each
+ * channel is 18 fresh pages), more than 580 questions answered from a
+ * near or caching server take in one thread; with the wall clock as the
+ * measure they started in a quarter of such runs. Seconds. */
+#define BATCH_SLOW_QUESTION 0.010
 #define BATCH_SERIAL_MIN 0.005
 #define BATCH_SERIAL_BUDGET 0.02
 
 struct batch_item {
 	struct mc_spf_query q;
 	struct mc_spf_outcome *o;
-	struct mc_err err;
+	char *why;                     /* when o is NULL: spf_check_host()'s
+					* error, or NULL (out of memory) */
 };
 
 struct batch {
@@ -180,6 +132,12 @@ struct batch {
 	struct mc_dns_cache *cache;    /* shared by the workers; or NULL */
 	size_t workers;
 	size_t start;                  /* the first item the workers take */
+	/* output */
+	const struct mc_cli *cli;
+	size_t printed;
+	int worst;                     /* exit code so far */
+	int write_failed;
+	struct mc_buf json;            /* one result's JSON */
 };
 
 /* Splits line into at most 4 fields on blanks (in place); returns the
@@ -241,8 +199,11 @@ static void batch_answer(struct batch *b, size_t i, struct mc_dns *dns)
 {
 	const struct mc_spf_opts sopts = {0};
 	struct batch_item *it = &b->items[i];
+	struct mc_err err = {0};
 
-	it->o = spf_check_host(dns, &it->q, &sopts, &it->err);
+	it->o = spf_check_host(dns, &it->q, &sopts, &err);
+	if (!it->o)
+		it->why = strdup(err.msg);
 }
 
 /* Worker w answers the items from start + w on, every workers-th one,
@@ -255,93 +216,95 @@ static void batch_worker(void *arg, size_t w)
 		batch_answer(b, i, b->dns[w]);
 }
 
-/* --json: {"results": [...]} written one result at a time (the same
- * compact bytes cli_print_json() would write for the whole document), so
- * that thousands of traces never sit in memory as one JSON tree. */
-static int batch_print_json(const struct batch *b)
+/* Appends item's JSON object to b. */
+static int item_json(struct mc_buf *b, const struct batch_item *it)
 {
-	const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(6);
-
-	if (fputs("{\"results\":[", stdout) == EOF)
-		return -1;
-	for (size_t i = 0; i < b->n; i++) {
-		const struct batch_item *it = &b->items[i];
-		json_t *r = it->o ? outcome_json(it->o, it->q.ip,
-						 it->q.mailfrom, it->q.helo)
-			: json_pack("{s:s,s:o,s:o,s:o,s:o}", "result",
-				    "temperror", "ip", jstr(it->q.ip),
-				    "mailfrom", jstr(it->q.mailfrom), "helo",
-				    jstr(it->q.helo), "problem",
-				    jstr(it->err.msg));
-		int bad = !r || (i && fputc(',', stdout) == EOF) ||
-			json_dumpf(r, stdout, flags);
-
-		json_decref(r);
-		if (bad)
-			return -1;
-	}
-	if (fputs("]}\n", stdout) == EOF || fflush(stdout))
-		return -1;
-	return 0;
+	if (it->o)
+		return spf_json_outcome(b, it->o, it->q.ip, it->q.mailfrom,
+					it->q.helo);
+	return spf_json_failed(b, it->q.ip, it->q.mailfrom, it->q.helo,
+			       it->why ? it->why : "out of memory");
 }
 
-static int batch_print(const struct mc_cli *cli, const struct batch *b)
+static void item_text(const struct batch_item *it)
 {
-	int worst = MC_EXIT_OK;
+	char *ip = check_visible(it->q.ip),
+	     *from = check_visible(*it->q.mailfrom ? it->q.mailfrom : "<>"),
+	     *why = check_visible(!it->o ? (it->why ? it->why : "out of memory")
+				  : *it->o->problem ? it->o->problem : "");
 
-	for (size_t i = 0; i < b->n; i++) {
-		const struct batch_item *it = &b->items[i];
+	printf("%-9s %s %s%s%s\n",
+	       it->o ? spf_result_name(it->o->result) : "temperror",
+	       ip ? ip : "?", from ? from : "?", why && *why ? "  " : "",
+	       why ? why : "");
+	free(ip);
+	free(from);
+	free(why);
+}
+
+/* Prints the answered items from b->printed up to end, in input order,
+ * and frees their outcomes: results go out as soon as they are known,
+ * and a long batch never holds every trace in memory. --json writes
+ * {"results": [...]} one result at a time. */
+static void batch_emit(struct batch *b, size_t end)
+{
+	for (; b->printed < end; b->printed++) {
+		struct batch_item *it = &b->items[b->printed];
 		int rc = it->o ? exit_code(it->o->result) : MC_EXIT_UNKNOWN;
 
-		if (rc > worst)
-			worst = rc;
+		if (rc > b->worst)
+			b->worst = rc;
+		if (b->cli->json) {
+			mc_buf_reset(&b->json);
+			if ((b->printed && mc_buf_append(&b->json, ",", 1)) ||
+			    item_json(&b->json, it) ||
+			    fwrite(b->json.data, 1, b->json.len, stdout) !=
+				    b->json.len)
+				b->write_failed = 1;
+		} else {
+			item_text(it);
+		}
+		spf_outcome_free(it->o);
+		it->o = NULL;
+		free(it->why);
+		it->why = NULL;
 	}
-	if (cli->json)
-		return batch_print_json(b) ? cli_fail("spf: cannot write JSON")
-					   : worst;
-	for (size_t i = 0; i < b->n; i++) {
-		const struct batch_item *it = &b->items[i];
-		char *ip = check_visible(it->q.ip),
-		     *from = check_visible(*it->q.mailfrom ? it->q.mailfrom
-							   : "<>"),
-		     *why = check_visible(!it->o ? it->err.msg
-					  : *it->o->problem ? it->o->problem
-							    : "");
-
-		printf("%-9s %s %s%s%s\n",
-		       it->o ? spf_result_name(it->o->result) : "temperror",
-		       ip ? ip : "?", from ? from : "?", why && *why ? "  " : "",
-		       why ? why : "");
-		free(ip);
-		free(from);
-		free(why);
-	}
-	return worst;
 }
 
 /* Makes the batch's resolvers up to n (sharing its cache) and sets
- * b->workers to n. Returns 0, or -1 after saying why. */
+ * b->workers to the number made. Returns 0, or -1 when none could be
+ * made beyond the first (err says why). */
 static int batch_resolvers(struct batch *b, size_t n,
-			   const struct mc_dns_opts *dopts)
+			   const struct mc_dns_opts *dopts, struct mc_err *err)
 {
-	struct mc_err err = {0};
+	size_t w = b->workers;
 
-	for (size_t w = b->workers; w < n; w++) {
-		if (!(b->dns[w] = dns_new(dopts, &err))) {
-			cli_fail("spf: %s", err.msg);
-			return -1;
-		}
+	for (; w < n; w++) {
+		if (!(b->dns[w] = dns_new(dopts, err)))
+			break;
 		dns_set_cache(b->dns[w], b->cache);
 	}
-	if (n > b->workers)
-		b->workers = n;
-	return 0;
+	if (w > b->workers)
+		b->workers = w;
+	return b->workers > 0 ? 0 : -1;
+}
+
+/* Lines in buf: an upper bound on its questions. */
+static size_t batch_lines(const char *buf, size_t len)
+{
+	size_t n = 1;
+
+	for (const char *p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf)));
+	     p++)
+		n++;
+	return n < BATCH_MAX_LINES ? n : BATCH_MAX_LINES;
 }
 
 static int batch_run(const struct mc_cli *cli, const char *path,
 		     const struct mc_dns_opts *dopts, int use_cache)
 {
-	struct batch b = {0};
+	struct batch b = {.cli = cli, .worst = MC_EXIT_OK};
+	struct mc_err err = {0};
 	size_t len;
 	char *buf = cli_read_file(path, BATCH_MAX_BYTES, &len);
 	int rc = MC_EXIT_UNKNOWN;
@@ -352,9 +315,7 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 		free(buf);
 		return cli_fail("spf: %s: a NUL byte: not a text file", path);
 	}
-	b.items = calloc(len / 4 + 1 < BATCH_MAX_LINES ? len / 4 + 1
-						       : BATCH_MAX_LINES,
-			 sizeof(*b.items));
+	b.items = calloc(batch_lines(buf, len), sizeof(*b.items));
 	if (!b.items) {
 		free(buf);
 		return cli_fail("spf: out of memory");
@@ -367,31 +328,36 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 	}
 	/* c-ares' library set-up is not thread-safe: every resolver is made
 	 * (and freed) here, in this thread. */
-	if (batch_resolvers(&b, 1, dopts))
+	if (batch_resolvers(&b, 1, dopts, &err)) {
+		rc = cli_fail("spf: %s", err.msg);
 		goto out;
-	double t0 = mc_now_mono(), t = t0;
+	}
+	if (cli->json && fputs("{\"results\":[", stdout) == EOF)
+		b.write_failed = 1;
+	double t0 = mc_now_mono(), waited = 0;
 	while (b.start < b.n) {
-		double t1, spent;
+		double w;
 
 		batch_answer(&b, b.start++, b.dns[0]);
-		t1 = mc_now_mono();
-		spent = t1 - t0;
-		if (t1 - t > BATCH_SLOW_QUESTION ||
-		    (spent > BATCH_SERIAL_MIN &&
-		     spent / (double)b.start * (double)(b.n - b.start) >
+		batch_emit(&b, b.start);
+		w = dns_waited(b.dns[0]);
+		if (w - waited > BATCH_SLOW_QUESTION ||
+		    (mc_now_mono() - t0 > BATCH_SERIAL_MIN &&
+		     w / (double)b.start * (double)(b.n - b.start) >
 			     BATCH_SERIAL_BUDGET))
 			break;
-		t = t1;
+		waited = w;
 	}
 	size_t serial = b.start;
 	if (b.start < b.n) {
 		size_t left = b.n - b.start;
 
-		if (batch_resolvers(&b, left < BATCH_WORKERS ? left
-							     : BATCH_WORKERS,
-				    dopts))
-			goto out;
+		/* Workers that cannot all be made (no memory, no sockets)
+		 * are fewer; the first resolver always remains. */
+		batch_resolvers(&b, left < BATCH_WORKERS ? left : BATCH_WORKERS,
+				dopts, &err);
 		mc_pool_run(b.workers, BATCH_WORKERS, batch_worker, &b);
+		batch_emit(&b, b.n);
 	}
 	if (cli->verbose)
 		fprintf(stderr, "mailcanary: spf: %zu question%s: %zu answered "
@@ -399,13 +365,21 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 			b.n == 1 ? "" : "s", serial, b.n - serial,
 			serial < b.n ? b.workers : 0,
 			serial < b.n && b.workers == 1 ? "" : "s");
-	rc = batch_print(cli, &b);
+	if (cli->json && fputs("]}\n", stdout) == EOF)
+		b.write_failed = 1;
+	if (fflush(stdout) || b.write_failed)
+		rc = cli_fail("spf: cannot write the results");
+	else
+		rc = b.worst;
 out:
-	for (size_t i = 0; i < b.n; i++)
+	for (size_t i = 0; i < b.n; i++) {
 		spf_outcome_free(b.items[i].o);
+		free(b.items[i].why);
+	}
 	for (size_t w = 0; w < BATCH_WORKERS; w++)
 		dns_free(b.dns[w]);
 	dns_cache_free(b.cache);     /* after the channels that borrow it */
+	mc_buf_free(&b.json);
 	free(b.items);
 	free(buf);
 	return rc;
@@ -481,9 +455,14 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (cli->json) {
-		json_t *doc = outcome_json(o, q.ip, q.mailfrom, q.helo);
+		struct mc_buf jb = {0};
+		int bad = spf_json_outcome(&jb, o, q.ip, q.mailfrom, q.helo) ||
+			  mc_buf_append(&jb, "\n", 1) ||
+			  fwrite(jb.data, 1, jb.len, stdout) != jb.len ||
+			  fflush(stdout);
 
-		if (!doc || cli_print_json(doc)) {
+		mc_buf_free(&jb);
+		if (bad) {
 			rc = cli_fail("spf: cannot write JSON");
 			goto out;
 		}

@@ -1,6 +1,5 @@
 /* mailcanary's entry point: global options, then one subcommand. */
 #include <getopt.h>
-#include <locale.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,11 +89,6 @@ int main(int argc, char **argv)
 	struct mc_cli cli = {0};
 	int c;
 
-	/* The character set only (cmd_hops picks its arrow by it). LC_ALL
-	 * would also take LC_NUMERIC from the environment and print "1,5"
-	 * into the metrics file, perfdata and text under de_DE, and loads a
-	 * dozen locale files at every start. */
-	setlocale(LC_CTYPE, "");
 	/* A tick submits on up to 8 threads; glibc would give each its own
 	 * malloc arena and keep their memory. Two arenas cost nothing here
 	 * and keep a 100-route tick's peak RSS about 1 MB lower. */

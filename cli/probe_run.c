@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "cli/probe_run.h"
+#include "mc_num.h"
 #include "mc_pool.h"
 #include "mc_time.h"
 
@@ -679,7 +680,7 @@ json_t *probe_job_json(const struct probe_job *job)
 							   : json_real(job->total_seconds),
 		"detect_lag_seconds",
 		a->found && !isnan(a->internaldate)
-			? json_real(fmax(0, a->noticed_at - a->internaldate))
+			? json_real(mc_fmax(0, a->noticed_at - a->internaldate))
 			: json_null(),
 		"folder", a->found ? json_string(a->folder) : json_null(),
 		"greylisted", job->greylisted,

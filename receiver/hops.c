@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mc_num.h"
 #include "mc_time.h"
 #include "receiver/hops.h"
 
@@ -150,7 +151,7 @@ static void point(struct walk *w, double t, int whole, double *delay,
 	if (isnan(t))
 		return;
 	if (w->known++ > 0) {
-		double prev = whole && !w->prev_whole ? floor(w->prev) : w->prev;
+		double prev = whole && !w->prev_whole ? mc_floor(w->prev) : w->prev;
 		*delay = t - prev;
 		*skew = *delay < 0;
 	} else {

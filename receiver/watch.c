@@ -10,6 +10,7 @@
 
 #include "imap.h"
 #include "mc_buf.h"
+#include "mc_num.h"
 #include "mc_time.h"
 
 #define WATCH_MAX 256               /* watched folders in one waiter */
@@ -476,7 +477,7 @@ static void next_step(struct mc_waiter *w, struct watch *wt, double now)
 		wt->need_search = 1;
 		wt->pushed = 0;
 		wt->next_poll = now + wt->poll_gap;
-		wt->poll_gap = fmin(wt->poll_gap * 1.5, POLL_MAX);
+		wt->poll_gap = mc_fmin(wt->poll_gap * 1.5, POLL_MAX);
 	}
 	if (wt->need_search || wt->chunk_next)
 		start_search(w, wt);
@@ -560,7 +561,7 @@ int waiter_run(struct mc_waiter *w)
 			break;
 		for (size_t i = 0; i < w->n_arrivals; i++)
 			if (!resolved(w->arrivals[i]))
-				wake = fmin(wake, w->arrivals[i]->deadline);
+				wake = mc_fmin(wake, w->arrivals[i]->deadline);
 		for (size_t i = 0; i < w->n_watches; i++) {
 			struct watch *wt = &w->watches[i];
 			if (!wt->imap || !watch_wanted(w, wt))
@@ -572,7 +573,7 @@ int waiter_run(struct mc_waiter *w)
 			if (!wt->imap)
 				continue;
 			if (wt->state == W_READY && !wt->has_idle)
-				wake = fmin(wake, wt->next_poll);
+				wake = mc_fmin(wake, wt->next_poll);
 			pfds[n] = (struct pollfd){.fd = imap_fd(wt->imap),
 						  .events = POLLIN};
 			owners[n++] = wt;

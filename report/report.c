@@ -8,6 +8,7 @@
 
 #include "report/report.h"
 #include "report/report_firings.h"
+#include "mc_num.h"
 
 static int dbl_cmp(const void *a, const void *b)
 {
@@ -212,7 +213,7 @@ static void keys_of(const struct store_report_probe *p,
 {
 	static const char *const wd[] = {"Mon", "Tue", "Wed", "Thu", "Fri",
 					 "Sat", "Sun"};
-	time_t t = (time_t)floor(p->sent_at);
+	time_t t = (time_t)mc_floor(p->sent_at);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);

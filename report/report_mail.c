@@ -10,6 +10,7 @@
 #include <gmime/gmime.h>
 
 #include "mc_time.h"
+#include "mc_num.h"
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
@@ -135,7 +136,7 @@ char *report_mail_message(const struct report_mail *m, struct mc_err *err)
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, NULL, m->from);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, m->to);
 	g_mime_message_set_subject(msg, m->subject, "utf-8");
-	date = g_date_time_new_from_unix_utc((gint64)floor(m->date));
+	date = g_date_time_new_from_unix_utc((gint64)mc_floor(m->date));
 	if (date)
 		g_mime_message_set_date(msg, date);
 	g_mime_message_set_message_id(msg, m->message_id);

@@ -17,6 +17,7 @@
 #include "store/metrics.h"
 #include "store/metrics_internal.h"
 #include "store/store_internal.h"
+#include "mc_num.h"
 
 enum {
 	F_DELIVERY,
@@ -133,7 +134,7 @@ void metrics_fmt_num(double v, char buf[40])
 		strcpy(buf, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+	if (v == mc_floor(v) && fabs(v) < 9007199254740992.0) {
 		fmt_int((long long)v, buf);
 		return;
 	}

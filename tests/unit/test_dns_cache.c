@@ -530,6 +530,47 @@ static void test_cache_evict(void **state)
 	dns_cache_free(NULL);
 }
 
+/* The table starts small and doubles as entries come: every entry stays
+ * findable across the growths (2000 entries: 64 -> 4096 buckets, six
+ * rehashes), in any letter case, and its own table bound (max_entries
+ * 100: no more than 128 buckets) only lengthens the chains. */
+static void test_cache_grows(void **state)
+{
+	struct mc_dns_cache *c = cache_with_clock(5000, 64u << 20);
+	struct mc_dns_cache_stats st;
+	char name[32];
+
+	(void)state;
+	for (int i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "h%d.example", i);
+		put_a(c, name, 300);
+		if (i % 97 == 0)     /* the oldest still there mid-way */
+			assert_true(has_a(c, "h0.example"));
+	}
+	for (int i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "H%d.EXAMPLE", i);
+		assert_true(has_a(c, name));
+	}
+	assert_false(has_a(c, "h2000.example"));
+	dns_cache_stats(c, &st);
+	assert_int_equal(st.entries, 2000);
+	assert_int_equal(st.evictions, 0);
+	dns_cache_free(c);
+
+	c = cache_with_clock(100, 64u << 20);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "k%d.example", i);
+		put_a(c, name, 300);
+	}
+	dns_cache_stats(c, &st);
+	assert_int_equal(st.entries, 100);
+	for (int i = 200; i < 300; i++) {
+		snprintf(name, sizeof(name), "k%d.example", i);
+		assert_true(has_a(c, name));
+	}
+	dns_cache_free(c);
+}
+
 /* ---- threads ---- */
 
 struct thread_arg {
@@ -822,6 +863,7 @@ int main(void)
 		cmocka_unit_test(test_cache_negative),
 		cmocka_unit_test(test_cache_failures_never),
 		cmocka_unit_test(test_cache_evict),
+		cmocka_unit_test(test_cache_grows),
 		cmocka_unit_test(test_cache_threads),
 		cmocka_unit_test(test_channel_hits),
 		cmocka_unit_test(test_channel_cancel_free),
