@@ -12,27 +12,28 @@ BUILD   ?= build
 # `make V=1` shows the full compiler command lines.
 Q        = $(if $(V),,@)
 # libesmtp, libcurl, GMime (with GLib/GObject), OpenSSL, libpsl (with
-# libidn2/libunistring), zlib, SQLite and inih are not linked: the shims in
-# common/lazy_*.c load them with dlopen() on first use, so the commands
-# that never send or read mail, check DKIM/DMARC, read .gz logs, open the
-# store or read a config file do not pay for them at start-up
-# (common/lazy.h). Their headers still come from pkg-config. Only c-ares
-# and jansson are linked. libm is linked only if something calls it
-# (--as-needed; common/mc_num.h says why nothing does).
-LAZY_PKGS = libesmtp-1.0 libcurl gmime-3.0 openssl libpsl zlib sqlite3 inih
-LINK_PKGS = libcares jansson
+# libidn2/libunistring), zlib, SQLite, inih and jansson are not linked: the
+# shims in common/lazy_*.c load them with dlopen() on first use, so the
+# commands that never send or read mail, check DKIM/DMARC, read .gz logs,
+# open the store, read a config file or build a JSON document do not pay
+# for them at start-up (common/lazy.h). Their headers still come from
+# pkg-config. Only c-ares is linked. libm is linked only if something
+# calls it (--as-needed; common/mc_num.h says why nothing does).
+LAZY_PKGS = libesmtp-1.0 libcurl gmime-3.0 openssl libpsl zlib sqlite3 inih \
+            jansson
+LINK_PKGS = libcares
 PKGS     = $(LAZY_PKGS) $(LINK_PKGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(LINK_PKGS)) -lpthread \
              -Wl,--push-state,--as-needed -lm -Wl,--pop-state
-# Unit tests may call more of OpenSSL, libpsl, zlib and SQLite than the
-# shims cover (a test TLS server, key generation, writing .gz files,
-# opening a store's file behind its back): those libraries
+# Unit tests may call more of OpenSSL, libpsl, zlib, SQLite and jansson
+# than the shims cover (a test TLS server, key generation, writing .gz
+# files, opening a store's file behind its back, reading JSON back): those libraries
 # are linked to a test only if it needs them (--as-needed), and the shims'
 # symbols are not exported from the test (--exclude-libs), so the
 # libraries' own calls never detour through a shim.
 TEST_LIBS  = -Wl,--exclude-libs,ALL -Wl,--push-state,--as-needed \
-             $(shell pkg-config --libs openssl libpsl zlib sqlite3) -lm \
+             $(shell pkg-config --libs openssl libpsl zlib sqlite3 jansson) -lm \
              -Wl,--pop-state
 
 CFLAGS  ?= -O2 -g

@@ -39,7 +39,7 @@ static const char *const lazy_sonames[] = {
 	"libcurl.so.4", "libesmtp.so.6", "libgmime-3.0.so.0",
 	"libgobject-2.0.so.0", "libglib-2.0.so.0", "libssl.so.3",
 	"libcrypto.so.3", "libpsl.so.5", "libidn2.so.0", "libz.so.1",
-	"libsqlite3.so.0", "libinih.so.1",
+	"libsqlite3.so.0", "libinih.so.1", "libjansson.so.4",
 };
 
 static int is_loaded(const char *soname)
