@@ -190,8 +190,14 @@ struct mc_dns *dns_new(const struct mc_dns_opts *opts, struct mc_err *err)
 	 * server; passing such answers through lets us say SERVFAIL. The
 	 * cost: a SERVFAIL from the first of several system resolvers is
 	 * not retried on the next (it rarely differs: they ask the same
-	 * authoritative servers). */
-	ao.flags = ARES_FLAG_NOCHECKRESP;
+	 * authoritative servers).
+	 * STAYOPEN: without it c-ares closes its sockets whenever no query
+	 * is in flight, and a caller asking one question after another
+	 * (an SPF evaluation, `spf --batch` in one thread) paid socket(),
+	 * three fcntl(), connect() and close() for every query. Queries in
+	 * flight together share a socket anyway; a channel lives for one
+	 * command, and every query still gets a random ID. */
+	ao.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_STAYOPEN;
 	ao.timeout = timeout;
 	ao.tries = tries;
 	ao.sock_state_cb = sock_state;

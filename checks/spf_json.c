@@ -1,52 +1,76 @@
 /* See spf_json.h. */
-#include <stdio.h>
 #include <string.h>
 
 #include "checks/spf_json.h"
 
+/* 1 for the bytes put_str() copies as they are. */
+static int plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 /* A JSON string of check_visible(s), or null for NULL: bytes outside
  * 0x20..0x7e become the four characters \xNN (their backslash escaped
- * for JSON), and '"' and '\' get JSON's escapes. */
+ * for JSON), and '"' and '\' get JSON's escapes. Runs of plain bytes go
+ * in with one memcpy. */
 static int put_str(struct mc_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
 
 	if (!s)
 		return mc_buf_append(b, "null", 4);
 	/* room for the worst case at once: 5 bytes per input byte */
-	n = strlen(s);
-	if (mc_buf_reserve(b, 5 * n + 2))
+	if (mc_buf_reserve(b, 5 * strlen(s) + 2))
 		return -1;
 	b->data[b->len++] = '"';
-	for (; *p; p++) {
-		char *d = b->data + b->len;
+	while (*p) {
+		const unsigned char *run = p;
+		char *d;
 
-		if (*p < 0x20 || *p >= 0x7f) {
-			memcpy(d, "\\\\x", 3);
-			d[3] = hex[*p >> 4];
-			d[4] = hex[*p & 15];
-			b->len += 5;
-		} else if (*p == '"' || *p == '\\') {
+		while (plain(*p))
+			p++;
+		memcpy(b->data + b->len, run, (size_t)(p - run));
+		b->len += (size_t)(p - run);
+		if (!*p)
+			break;
+		d = b->data + b->len;
+		if (*p == '"' || *p == '\\') {
 			d[0] = '\\';
 			d[1] = (char)*p;
 			b->len += 2;
 		} else {
-			d[0] = (char)*p;
-			b->len++;
+			memcpy(d, "\\\\x", 3);
+			d[3] = hex[*p >> 4];
+			d[4] = hex[*p & 15];
+			b->len += 5;
 		}
+		p++;
 	}
 	b->data[b->len++] = '"';
 	b->data[b->len] = '\0';
 	return 0;
 }
 
+/* A literal piece of JSON. */
+#define PUT(b, lit) mc_buf_append((b), (lit), sizeof(lit) - 1)
+
+/* An unsigned number in decimal. */
+static int put_uint(struct mc_buf *b, unsigned long v)
+{
+	char tmp[24], *e = tmp + sizeof(tmp), *p = e;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return mc_buf_append(b, p, (size_t)(e - p));
+}
+
 /* ,"key": then the string; key is ours (plain ASCII). */
 static int put_key_str(struct mc_buf *b, const char *key, const char *s)
 {
-	return mc_buf_append(b, ",\"", 2) || mc_buf_puts(b, key) ||
-	       mc_buf_append(b, "\":", 2) || put_str(b, s) ? -1 : 0;
+	return PUT(b, ",\"") || mc_buf_puts(b, key) || PUT(b, "\":") ||
+	       put_str(b, s) ? -1 : 0;
 }
 
 static int put_question(struct mc_buf *b, const char *ip,
@@ -62,33 +86,32 @@ int spf_json_outcome(struct mc_buf *out, const struct mc_spf_outcome *o,
 	const char *source = o->result != MC_SPF_FAIL ? "" :
 			     o->explanation_default ? "default" : "exp";
 
-	if (mc_buf_printf(out, "{\"result\":\"%s\"",
-			  spf_result_name(o->result)) < 0 ||
+	if (PUT(out, "{\"result\":\"") ||
+	    mc_buf_puts(out, spf_result_name(o->result)) || PUT(out, "\"") ||
 	    put_key_str(out, "explanation", o->explanation) ||
-	    mc_buf_printf(out, ",\"explanation_source\":\"%s\""
-			  ",\"dns_lookups\":%u,\"void_lookups\":%u"
-			  ",\"trace\":[", source, o->dns_lookups,
-			  o->void_lookups) < 0)
+	    PUT(out, ",\"explanation_source\":\"") || mc_buf_puts(out, source) ||
+	    PUT(out, "\",\"dns_lookups\":") || put_uint(out, o->dns_lookups) ||
+	    PUT(out, ",\"void_lookups\":") || put_uint(out, o->void_lookups) ||
+	    PUT(out, ",\"trace\":["))
 		return -1;
 	for (size_t i = 0; i < o->n_trace; i++) {
-		char head[48];
-		int n = snprintf(head, sizeof(head), "%s{\"depth\":%d,\"domain\":",
-				 i ? "," : "", o->trace[i].depth);
+		int depth = o->trace[i].depth;
 
-		if (mc_buf_append(out, head, (size_t)n) ||
-		    put_str(out, o->trace[i].domain) ||
-		    put_key_str(out, "text", o->trace[i].text) ||
-		    mc_buf_append(out, "}", 1))
+		if ((i && PUT(out, ",")) || PUT(out, "{\"depth\":") ||
+		    (depth < 0 && PUT(out, "-")) ||
+		    put_uint(out, depth < 0 ? 0ul - (unsigned long)depth
+					    : (unsigned long)depth) ||
+		    PUT(out, ",\"domain\":") || put_str(out, o->trace[i].domain) ||
+		    put_key_str(out, "text", o->trace[i].text) || PUT(out, "}"))
 			return -1;
 	}
-	if (mc_buf_printf(out, "],\"trace_truncated\":%s",
-			  o->trace_truncated ? "true" : "false") < 0 ||
+	if (PUT(out, "],\"trace_truncated\":") ||
+	    (o->trace_truncated ? PUT(out, "true") : PUT(out, "false")) ||
 	    put_question(out, ip, mailfrom, helo) ||
 	    put_key_str(out, "identity", o->identity) ||
 	    put_key_str(out, "domain", o->domain) ||
 	    put_key_str(out, "record", o->record) ||
-	    put_key_str(out, "problem", o->problem) ||
-	    mc_buf_append(out, "}", 1))
+	    put_key_str(out, "problem", o->problem) || PUT(out, "}"))
 		return -1;
 	return 0;
 }
@@ -96,7 +119,7 @@ int spf_json_outcome(struct mc_buf *out, const struct mc_spf_outcome *o,
 int spf_json_failed(struct mc_buf *out, const char *ip, const char *mailfrom,
 		    const char *helo, const char *problem)
 {
-	if (mc_buf_puts(out, "{\"result\":\"temperror\"") ||
+	if (PUT(out, "{\"result\":\"temperror\"") ||
 	    put_question(out, ip, mailfrom, helo) ||
 	    put_key_str(out, "problem", problem) ||
 	    mc_buf_append(out, "}", 1))

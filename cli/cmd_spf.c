@@ -26,7 +26,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: mailcanary [--json] [--dns-server HOST[:PORT]] spf [--timeout SECONDS]\n"
-		"                  [--tries N] IP MAILFROM [HELO]\n"
+		"                  [--tries N] [--no-cache] IP MAILFROM [HELO]\n"
 		"       mailcanary [--json] [--dns-server HOST[:PORT]] spf [--timeout SECONDS]\n"
 		"                  [--tries N] [--no-cache] --batch FILE\n"
 		"\n"
@@ -40,9 +40,9 @@ static void usage(FILE *out)
 		"                      <> for the HELO identity; # comments; - = stdin);\n"
 		"                      evaluated concurrently, one result line per question\n"
 		"                      in input order (--json: {\"results\": [...]})\n"
-		"  --no-cache          --batch: ask the DNS server every question afresh\n"
-		"                      (default: answers are reused for their TTL, at most\n"
-		"                      %d s, by every worker; failures are never reused)\n"
+		"  --no-cache          ask the DNS server every time (default: an answer is\n"
+		"                      reused for its TTL, at most %d s, within the\n"
+		"                      evaluation or the batch; failures are never reused)\n"
 		"\n"
 		"Exit codes: 0 pass; 1 neutral, none, softfail; 2 fail, permerror;\n"
 		"3 temperror (cannot tell) or bad usage. --batch: the worst of its results.\n",
@@ -272,8 +272,8 @@ static void batch_emit(struct batch *b, size_t end)
 }
 
 /* Makes the batch's resolvers up to n (sharing its cache) and sets
- * b->workers to the number made. Returns 0, or -1 when none could be
- * made beyond the first (err says why). */
+ * b->workers to how many there are: fewer than n when one cannot be made
+ * (err says why). Returns 0 when there is at least one, else -1. */
 static int batch_resolvers(struct batch *b, size_t n,
 			   const struct mc_dns_opts *dopts, struct mc_err *err)
 {
@@ -401,6 +401,7 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 	struct mc_spf_opts sopts = {0};
 	struct mc_spf_outcome *o = NULL;
 	struct mc_dns *dns = NULL;
+	struct mc_dns_cache *cache = NULL;
 	struct mc_err err = {0};
 	const char *batch = NULL;
 	int c, rc = MC_EXIT_UNKNOWN, use_cache = 1;
@@ -446,9 +447,17 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 	q.mailfrom = argv[optind + 1];
 	q.helo = argc - optind == 3 ? argv[optind + 2] : NULL;
 
+	/* The cache serves one evaluation too: a name asked again (a
+	 * redirect or include loop up to the lookup limit, the same host
+	 * under a and mx) is answered without another round trip. */
+	if (use_cache && !(cache = dns_cache_new(NULL)))
+		return cli_fail("spf: out of memory");
 	dns = dns_new(&dopts, &err);
-	if (!dns)
+	if (!dns) {
+		dns_cache_free(cache);
 		return cli_fail("spf: %s", err.msg);
+	}
+	dns_set_cache(dns, cache);
 	o = spf_check_host(dns, &q, &sopts, &err);
 	if (!o) {
 		rc = cli_fail("spf: %s", err.msg);
@@ -473,5 +482,6 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 out:
 	spf_outcome_free(o);
 	dns_free(dns);
+	dns_cache_free(cache);       /* after the channel that borrows it */
 	return rc;
 }

@@ -68,6 +68,7 @@ $TTL 300
 cache.test. TXT "v=spf1 a:missing.cache.test include:inc.cache.test a:host.cache.test -all"
 inc.cache.test. TXT "v=spf1 ip4:192.0.2.1 -all"
 host.cache.test. A 192.0.2.2
+twice.cache.test. TXT "v=spf1 a:host.cache.test a:host.cache.test include:inc.cache.test include:inc.cache.test -all"
 ZONE
 printf '{"timeout_names": {}, "timeout_types": [], "names": []}\n' >"$TMP/rules.json"
 dns_nsd_start "$TMP/nsd" "$caddr" $((cport + 1)) "$TMP/root.zone"
@@ -112,6 +113,21 @@ jcheck 'all(r["result"] == "fail" and r["dns_lookups"] == 3 and r["void_lookups"
 	fail "with the cache: $cached queries reached the server (want 4..64)"
 [ "$cached" -lt "$uncached" ] || fail "the cache saved no query"
 echo "cache: $cached queries reached the server, $uncached without it" >&2
+
+# One question uses the cache too: the names twice.cache.test asks twice
+# go to the server once (5 queries without it, 3 with); the result and
+# the lookup count do not change.
+: >"$TMP/front.log"
+mc --json --dns-server "$caddr:$cport" spf --no-cache 192.0.2.9 a@twice.cache.test
+expect_rc 2
+jcheck 'd["result"] == "fail" and d["dns_lookups"] == 4' "twice: --no-cache result"
+cp "$TMP/out" "$TMP/twice.nocache"
+[ "$(asked)" -eq 5 ] || fail "one question, --no-cache: $(asked) queries, expected 5"
+: >"$TMP/front.log"
+mc --json --dns-server "$caddr:$cport" spf 192.0.2.9 a@twice.cache.test
+expect_rc 2
+cmp -s "$TMP/out" "$TMP/twice.nocache" || fail "the cache changed one question's answer"
+[ "$(asked)" -eq 3 ] || fail "one question with the cache: $(asked) queries, expected 3"
 
 # Questions are answered in one thread until one waits on the network;
 # then the workers take over. Here the first question's TXT times out
