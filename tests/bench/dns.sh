@@ -6,7 +6,8 @@
 #   a. SPF: the OpenSPF suite's cases (scenarios needing DNS timeouts left
 #      out), each scenario served by nsd on 127.0.0.15:53 in turn, through
 #      `mailcanary --json spf` (a process per case; `spf --batch`, one
-#      process, with its shared DNS answer cache and with --no-cache),
+#      process, with its shared DNS answer cache, with --no-cache, and
+#      printing text lines instead of JSON traces, as spfquery does),
 #      spfquery (libspf2, a process per case; -file, one process, which
 #      caches DNS answers too) and pyspf (python3-spf: a process per case, and all
 #      cases in one process). Target of the issue: mailcanary >= 10x pyspf,
@@ -110,6 +111,7 @@ spf_pass() {
 			echo "mailcanary $(python3 "$here/spf_bench.py" mailcanary "$dir" "$mc" "$1" 53)"
 			echo "mailcanary-batch $(python3 "$here/spf_bench.py" mailcanary-batch "$dir" "$mc" "$1" 53)"
 			echo "mailcanary-batch-nocache $(python3 "$here/spf_bench.py" mailcanary-batch-nocache "$dir" "$mc" "$1" 53)"
+			echo "mailcanary-batch-text $(python3 "$here/spf_bench.py" mailcanary-batch-text "$dir" "$mc" "$1" 53)"
 			echo "spfquery-file $(with_resolver "$1" python3 "$here/spf_bench.py" spfquery-file "$dir")"
 			echo "spfquery $(with_resolver "$1" python3 "$here/spf_bench.py" spfquery "$dir")"
 			echo "pyspf-1proc $($pyspf "$here/spf_bench.py" pyspf "$dir" "$1" 53)"
@@ -133,6 +135,7 @@ names = {"mailcanary": "mailcanary (proc/case)", "spfquery": "spfquery libspf2 (
          "pyspf-proc": "pyspf (proc/case)",
          "mailcanary-batch": "mailcanary (1 proc, --batch)",
          "mailcanary-batch-nocache": "mailcanary (--batch --no-cache)",
+         "mailcanary-batch-text": "mailcanary (--batch, text)",
          "spfquery-file": "spfquery (1 proc, -file)",
          "pyspf-whole": "pyspf (1 proc)",
          "pyspf-1proc": "pyspf (1 proc, no start/import)"}
@@ -140,7 +143,7 @@ def per_case(k):
     s, n, a = tot[k]
     return s / max(n, 1)
 for group, base in ((("mailcanary", "spfquery", "pyspf-proc"), "mailcanary"),
-                    (("mailcanary-batch", "mailcanary-batch-nocache", "spfquery-file", "pyspf-whole", "pyspf-1proc"), "mailcanary-batch")):
+                    (("mailcanary-batch", "mailcanary-batch-nocache", "mailcanary-batch-text", "spfquery-file", "pyspf-whole", "pyspf-1proc"), "mailcanary-batch")):
     if base not in tot:
         continue
     print(f"{'tool':30} {'cases':>5} {'agree':>5} {'total s':>8} {'ms/case':>8} {'x mailcanary':>12}")
@@ -154,6 +157,10 @@ print("spfquery >= 1). One-process modes: every case SPF_BATCH_REPEAT times; bat
 print("lines carry the cases a line can (no blank inside a field). --batch shares")
 print("one DNS answer cache among its workers (TTLs honoured), as spfquery -file")
 print("(libspf2) caches too; --no-cache asks the server for every evaluation.")
+if "mailcanary-batch-text" in tot and "spfquery-file" in tot:
+    print("Like for like (text out, as spfquery -file): spfquery -file / mailcanary")
+    print(f"--batch text = {per_case('spfquery-file') / per_case('mailcanary-batch-text'):.2f}; "
+          "--json writes every question's whole trace.")
 PY
 }
 case $parts in *a*)

@@ -11,6 +11,11 @@
       answer cache
   spf_bench.py mailcanary-batch-nocache SCEN_DIR BINARY ADDR PORT
       the same with --no-cache: every evaluation asks the server again
+  spf_bench.py mailcanary-batch-text SCEN_DIR BINARY ADDR PORT
+      the mailcanary-batch mode without --json: one text line per question
+      (result, IP, MAILFROM, problem), as spfquery -file prints text; the
+      JSON mode writes each question's whole trace (about 2.7 times
+      spfquery's bytes)
   spf_bench.py spfquery-file SCEN_DIR
       one `spfquery -file -` process for the same cases
   spf_bench.py spfquery SCEN_DIR
@@ -159,6 +164,12 @@ def mc_batch_results(out):
         return []
 
 
+def mc_text_results(out):
+    # one line per question, the result first
+    return [line.split()[0] if line.split() else None
+            for line in out.splitlines()]
+
+
 def spfquery_file_results(out):
     # spfquery prints, per query, the result word first (or "(invalid)"
     # when a record does not compile: permerror), then comment lines
@@ -183,7 +194,8 @@ def main(argv):
         return 2
     cases = load(argv[2])
     if mode in ("mailcanary-batch", "mailcanary-batch-nocache",
-                "spfquery-file", "pyspf", "pyspf-whole"):
+                "mailcanary-batch-text", "spfquery-file", "pyspf",
+                "pyspf-whole"):
         # one process answers many questions: each case SPF_BATCH_REPEAT
         # times, so start-up weighs what it does in real batch use
         cases = cases * int(os.environ.get("SPF_BATCH_REPEAT", "1"))
@@ -203,6 +215,11 @@ def main(argv):
                              b("%s:%s" % (argv[4], argv[5])), b"--json",
                              b"spf"] + nocache + [b"--batch", b"-"], lines,
                         mc_batch_results)
+    elif mode == "mailcanary-batch-text" and len(argv) == 6:
+        bc, lines = batch_cases(cases)
+        res = run_batch(bc, [b(argv[3]), b"--dns-server",
+                             b("%s:%s" % (argv[4], argv[5])), b"spf",
+                             b"--batch", b"-"], lines, mc_text_results)
     elif mode == "spfquery-file" and len(argv) == 3:
         bc, lines = batch_cases(cases)
         # spfquery's file lines: ip sender helo; "<>" is not its empty
