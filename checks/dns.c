@@ -202,9 +202,14 @@ struct mc_dns *dns_new(const struct mc_dns_opts *opts, struct mc_err *err)
 	ao.tries = tries;
 	ao.sock_state_cb = sock_state;
 	ao.sock_state_cb_data = dns;
+	/* "b": DNS only. The lookup order matters to ares_gethostbyname(),
+	 * which nothing here calls; given, it spares each channel reading
+	 * /etc/nsswitch.conf. */
+	ao.lookups = (char *)"b";
 	st = ares_init_options(&dns->channel, &ao,
 			       ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS |
-			       ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
+			       ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
+			       ARES_OPT_LOOKUPS);
 	if (st != ARES_SUCCESS) {
 		dns->channel = NULL;
 		goto fail;
