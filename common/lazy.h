@@ -1,24 +1,25 @@
 /* Loading a shared library on first use instead of at process start.
  * libcurl, GMime (with GLib/GObject), libesmtp, OpenSSL (libssl,
- * libcrypto), libpsl (with libidn2, libunistring) and zlib would drag ~40
- * shared objects into every start-up although most commands (an idle `run`
- * tick, spf, dnsbl, status, metrics) never call them; the dynamic loader
- * then costs more than the command itself (libcrypto's relocations alone
- * ~3.7 ms a process). lazy_curl.c, lazy_gmime.c, lazy_esmtp.c,
- * lazy_openssl.c, lazy_psl.c and lazy_z.c therefore DEFINE the library
- * functions the project calls (same names and prototypes as the libraries'
- * headers) and forward each call through a pointer that this helper
- * resolves with dlopen()/dlsym() on the first call. Callers keep including
- * the real headers and stay unchanged; the Makefile links none of these
- * libraries (c-ares, sqlite3, jansson and inih stay linked: nearly every
- * command needs them, and they are small). A library loaded here and again
- * as another's dependency (libssl under libcurl and libesmtp) is one object:
- * the dynamic loader matches sonames.
+ * libcrypto), libpsl (with libidn2, libunistring), zlib, SQLite, inih and
+ * jansson would drag ~45 shared objects into every start-up although most
+ * commands use few of them (spf and dnsbl none; an idle `run` tick SQLite
+ * and inih); the dynamic loader then costs more than the command itself
+ * (libcrypto's relocations alone ~3.7 ms a process; on the VM we measure
+ * on every page a library touches is a fault of ~17 us). The lazy_*.c
+ * files therefore DEFINE the library functions the project calls (same
+ * names and prototypes as the libraries' headers) and forward each call
+ * through a pointer that this helper resolves with dlopen()/dlsym() on
+ * the first call. Callers keep including the real headers and stay
+ * unchanged; the Makefile links none of these libraries (only c-ares,
+ * which every DNS command needs at once). A library loaded here and again
+ * as another's dependency (libssl under libcurl and libesmtp) is one
+ * object: the dynamic loader matches sonames.
  *
  * Hand-written rather than a tool (Implib.so, libtool's dlpreopen, glib's
- * GModule): ~180 symbols, no generator to install or trust, one variadic
- * (curl_easy_setopt) that generic stubs forward wrongly anyway, and GModule
- * would itself need GLib loaded at start. */
+ * GModule): ~240 symbols, no generator to install or trust, variadics
+ * (curl_easy_setopt, sqlite3_config, sqlite3_db_config, json_pack) that
+ * generic stubs forward wrongly anyway, and GModule would itself need GLib
+ * loaded at start. */
 #ifndef MC_LAZY_H
 #define MC_LAZY_H
 
