@@ -90,7 +90,7 @@ char *check_visible(const char *s)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x20 || c >= 0x7f) {
+		if (!check_byte_visible(c)) {
 			snprintf(out + j, 5, "\\x%02x", c);
 			j += 4;
 		} else {

@@ -49,6 +49,12 @@ void findings_add(struct mc_findings *f, int severity, const char *fmt, ...)
 /* Frees the messages and the array; f is left zeroed. NULL is ok. */
 void findings_clear(struct mc_findings *f);
 
+/* The bytes check_visible() keeps as they are: printable ASCII. */
+static inline int check_byte_visible(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
+
 /* DNS data may hold any byte: control and non-ASCII bytes become \xNN so
  * terminals and JSON (UTF-8) get plain text. Returns a new string (caller
  * frees), or NULL when out of memory. s NULL gives NULL. */

@@ -496,6 +496,21 @@ int dns_run(struct mc_dns *dns, double deadline, const int *stop,
 	return 0;
 }
 
+/* Ends every request of a detached list with ARES_ECANCELLED. */
+static void cancel_list(struct mc_dns *dns, struct dns_req *req)
+{
+	while (req) {
+		struct dns_req *next = req->next;
+
+		dns->pending--;
+		dns_answer_convert(req->res, ARES_ECANCELLED, NULL, 0);
+		req->cb(req->arg, req->res);
+		req->res = NULL;
+		req_free(req);
+		req = next;
+	}
+}
+
 void dns_cancel(struct mc_dns *dns)
 {
 	struct dns_req *queued = dns->wait_head, *ready = dns->ready_head;
@@ -506,26 +521,10 @@ void dns_cancel(struct mc_dns *dns)
 	dns->holding = 1;
 	if (dns->in_flight)
 		ares_cancel(dns->channel);
-	while (queued) {
-		struct dns_req *req = queued;
-		queued = req->next;
-		dns->pending--;
-		dns_answer_convert(req->res, ARES_ECANCELLED, NULL, 0);
-		req->cb(req->arg, req->res);
-		req->res = NULL;
-		req_free(req);
-	}
+	cancel_list(dns, queued);
 	/* Cached answers not yet delivered end the same way: the contract
 	 * is that every pending query is cancelled. */
-	while (ready) {
-		struct dns_req *req = ready;
-		ready = req->next;
-		dns->pending--;
-		dns_answer_convert(req->res, ARES_ECANCELLED, NULL, 0);
-		req->cb(req->arg, req->res);
-		req->res = NULL;
-		req_free(req);
-	}
+	cancel_list(dns, ready);
 	dns->holding = 0;
 	launch_waiting(dns);    /* queries the callbacks started anew */
 }

@@ -1,18 +1,20 @@
 /* See spf_json.h. */
 #include <string.h>
 
+#include "checks/checkutil.h"
 #include "checks/spf_json.h"
 
 /* 1 for the bytes put_str() copies as they are. */
 static int plain(unsigned char c)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	return check_byte_visible(c) && c != '"' && c != '\\';
 }
 
-/* A JSON string of check_visible(s), or null for NULL: bytes outside
- * 0x20..0x7e become the four characters \xNN (their backslash escaped
- * for JSON), and '"' and '\' get JSON's escapes. Runs of plain bytes go
- * in with one memcpy. */
+/* A JSON string of check_visible(s), or null for NULL, written in one
+ * pass without check_visible()'s copy: the bytes it would turn into the
+ * four characters \xNN come out so (their backslash escaped for JSON),
+ * and '"' and '\' get JSON's escapes. Runs of plain bytes go in with one
+ * memcpy. */
 static int put_str(struct mc_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
