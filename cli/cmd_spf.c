@@ -108,8 +108,13 @@ static void print_text(const struct mc_spf_outcome *o)
  * workers start only when waiting on DNS servers (dns_waited(), not the
  * wall clock: a scheduler hiccup or a CPU-bound pace is no reason) looks
  * too slow: a question that waited longer than BATCH_SLOW_QUESTION, or,
- * once BATCH_SERIAL_MIN has passed (the first questions miss the cache),
- * a pace at which the rest would wait longer than BATCH_SERIAL_BUDGET.
+ * once BATCH_SERIAL_MIN has passed, a pace at which the rest would wait
+ * longer than BATCH_SERIAL_BUDGET. The pace is the wait per question
+ * averaged over about the last BATCH_PACE_SPAN questions, not since the
+ * start: the first questions miss the cache, and when the rest repeat
+ * their names they wait for nothing (the whole-batch average projected
+ * those first misses onto every later question, and under load started
+ * the workers for a batch the cache answers).
  * Sixteen threads with a c-ares channel each cost 5-9 ms here (each
  * channel is 18 fresh pages), more than 580 questions answered from a
  * near or caching server take in one thread; with the wall clock as the
@@ -117,6 +122,7 @@ static void print_text(const struct mc_spf_outcome *o)
 #define BATCH_SLOW_QUESTION 0.010
 #define BATCH_SERIAL_MIN 0.005
 #define BATCH_SERIAL_BUDGET 0.02
+#define BATCH_PACE_SPAN 16
 
 struct batch_item {
 	struct mc_spf_query q;
@@ -334,19 +340,20 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 	}
 	if (cli->json && fputs("{\"results\":[", stdout) == EOF)
 		b.write_failed = 1;
-	double t0 = mc_now_mono(), waited = 0;
+	double t0 = mc_now_mono(), waited = 0, pace = -1;
 	while (b.start < b.n) {
-		double w;
+		double w, wq;
 
 		batch_answer(&b, b.start++, b.dns[0]);
 		batch_emit(&b, b.start);
 		w = dns_waited(b.dns[0]);
-		if (w - waited > BATCH_SLOW_QUESTION ||
-		    (mc_now_mono() - t0 > BATCH_SERIAL_MIN &&
-		     w / (double)b.start * (double)(b.n - b.start) >
-			     BATCH_SERIAL_BUDGET))
-			break;
+		wq = w - waited;
 		waited = w;
+		pace = pace < 0 ? wq : pace + (wq - pace) / BATCH_PACE_SPAN;
+		if (wq > BATCH_SLOW_QUESTION ||
+		    (mc_now_mono() - t0 > BATCH_SERIAL_MIN &&
+		     pace * (double)(b.n - b.start) > BATCH_SERIAL_BUDGET))
+			break;
 	}
 	size_t serial = b.start;
 	if (b.start < b.n) {
