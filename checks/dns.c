@@ -5,6 +5,7 @@
  * truncated (its default unless ARES_FLAG_IGNTC, which we never set). */
 #include <ares.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,14 +92,41 @@ static void sock_state(void *data, ares_socket_t fd, int readable,
  * sixteen `spf --batch` workers took to start). Blocks of DNS_BIG_BLOCK
  * bytes or more therefore come from mmap(MAP_POPULATE), which maps all
  * their pages in one system call; smaller ones from malloc(). A header in
- * front of each block says which and how big. (c-ares 1.20 made those
- * tables grow as needed; Debian 12 has 1.18.) */
+ * front of each block says which and how big.
+ * A mapped block that c-ares frees is not unmapped but kept (spare_blocks)
+ * for the next channel: unmapping 19 pages cost 80-170 us there, most of
+ * what a command asking one question spends after its answer, and the
+ * exit unmaps everything at once anyway. Channels are made and freed in
+ * pairs, so the spares never outnumber the most channels alive at once
+ * (seventeen, in `spf --batch`). (c-ares 1.20 made those tables grow as
+ * needed; Debian 12 has 1.18.) */
 #define DNS_BIG_BLOCK (32u << 10)
 
 struct ares_block {
-	size_t size;                /* the caller's size */
+	size_t size;                /* mapped: the bytes after the header;
+				     * else the caller's size */
 	size_t mapped;              /* 1: mmap()ed, header included */
 };
+
+/* Freed mapped blocks; each one's first bytes point to the next. */
+static struct ares_block *spare_blocks;
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A spare mapped block of at least n bytes, or NULL. */
+static struct ares_block *spare_take(size_t n)
+{
+	struct ares_block **pp, *h = NULL;
+
+	pthread_mutex_lock(&spare_lock);
+	for (pp = &spare_blocks; *pp; pp = (struct ares_block **)(*pp + 1))
+		if ((*pp)->size >= n) {
+			h = *pp;
+			*pp = *(struct ares_block **)(h + 1);
+			break;
+		}
+	pthread_mutex_unlock(&spare_lock);
+	return h;
+}
 
 static void *ares_block_alloc(size_t n)
 {
@@ -107,6 +135,8 @@ static void *ares_block_alloc(size_t n)
 	if (n > SIZE_MAX - sizeof(*h))
 		return NULL;
 	if (n >= DNS_BIG_BLOCK) {
+		if ((h = spare_take(n)))
+			return h + 1;
 		h = mmap(NULL, n + sizeof(*h), PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (h == MAP_FAILED)
@@ -125,10 +155,14 @@ static void ares_block_free(void *p)
 {
 	struct ares_block *h = p ? (struct ares_block *)p - 1 : NULL;
 
-	if (h && h->mapped)
-		munmap(h, h->size + sizeof(*h));
-	else
+	if (h && h->mapped) {
+		pthread_mutex_lock(&spare_lock);
+		*(struct ares_block **)p = spare_blocks;
+		spare_blocks = h;
+		pthread_mutex_unlock(&spare_lock);
+	} else {
 		free(h);
+	}
 }
 
 static void *ares_block_realloc(void *p, size_t n)
@@ -159,7 +193,7 @@ struct mc_dns *dns_new(const struct mc_dns_opts *opts, struct mc_err *err)
 	int timeout = opts && opts->timeout_ms ? opts->timeout_ms :
 		MC_DNS_DEFAULT_TIMEOUT_MS;
 	int tries = opts && opts->tries ? opts->tries : MC_DNS_DEFAULT_TRIES;
-	int st;
+	int st, mask;
 
 	if (timeout < 1 || timeout > MC_DNS_MAX_TIMEOUT_MS) {
 		mc_err_set(err, -1, MC_COMP_DNS,
@@ -206,10 +240,20 @@ struct mc_dns *dns_new(const struct mc_dns_opts *opts, struct mc_err *err)
 	 * which nothing here calls; given, it spares each channel reading
 	 * /etc/nsswitch.conf. */
 	ao.lookups = (char *)"b";
-	st = ares_init_options(&dns->channel, &ao,
-			       ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS |
-			       ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
-			       ARES_OPT_LOOKUPS);
+	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+	       ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS;
+	/* Given a server, nothing in /etc/resolv.conf applies (ares_query()
+	 * uses no search list), and with every setting given c-ares does not
+	 * read it: no servers yet (ares_set_servers_ports_csv() below sets
+	 * them, with ports and IPv6), no search domains, no sortlist. It
+	 * spares each channel an fopen() with a 4 KB buffer and five system
+	 * calls; a command asking one question is mostly start-up. */
+	if (opts && opts->server) {
+		ao.ndots = 1;
+		mask |= ARES_OPT_SERVERS | ARES_OPT_DOMAINS |
+			ARES_OPT_SORTLIST | ARES_OPT_NDOTS;
+	}
+	st = ares_init_options(&dns->channel, &ao, mask);
 	if (st != ARES_SUCCESS) {
 		dns->channel = NULL;
 		goto fail;

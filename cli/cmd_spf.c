@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checks/checkutil.h"
 #include "checks/dns.h"
@@ -19,6 +20,7 @@
 #include "cli/check_opts.h"
 #include "cli/cli.h"
 #include "mc_buf.h"
+#include "mc_io.h"
 #include "mc_pool.h"
 #include "mc_time.h"
 
@@ -123,6 +125,7 @@ static void print_text(const struct mc_spf_outcome *o)
 #define BATCH_SERIAL_MIN 0.005
 #define BATCH_SERIAL_BUDGET 0.02
 #define BATCH_PACE_SPAN 16
+#define BATCH_FLUSH 4096        /* bytes of results per write() */
 
 struct batch_item {
 	struct mc_spf_query q;
@@ -143,7 +146,7 @@ struct batch {
 	size_t printed;
 	int worst;                     /* exit code so far */
 	int write_failed;
-	struct mc_buf json;            /* one result's JSON */
+	struct mc_buf out;             /* results not written yet */
 };
 
 /* Splits line into at most 4 fields on blanks (in place); returns the
@@ -232,26 +235,41 @@ static int item_json(struct mc_buf *b, const struct batch_item *it)
 			       it->why ? it->why : "out of memory");
 }
 
-static void item_text(const struct batch_item *it)
+/* Appends item's text line to b. */
+static int item_text(struct mc_buf *b, const struct batch_item *it)
 {
 	char *ip = check_visible(it->q.ip),
 	     *from = check_visible(*it->q.mailfrom ? it->q.mailfrom : "<>"),
 	     *why = check_visible(!it->o ? (it->why ? it->why : "out of memory")
 				  : *it->o->problem ? it->o->problem : "");
+	int rc = mc_buf_printf(b, "%-9s %s %s%s%s\n",
+			       it->o ? spf_result_name(it->o->result) :
+				       "temperror",
+			       ip ? ip : "?", from ? from : "?",
+			       why && *why ? "  " : "", why ? why : "");
 
-	printf("%-9s %s %s%s%s\n",
-	       it->o ? spf_result_name(it->o->result) : "temperror",
-	       ip ? ip : "?", from ? from : "?", why && *why ? "  " : "",
-	       why ? why : "");
 	free(ip);
 	free(from);
 	free(why);
+	return rc;
+}
+
+/* Writes what b->out holds once it holds at least least bytes (and
+ * something). Stdio is not used: it would copy every result once more. */
+static void batch_flush(struct batch *b, size_t least)
+{
+	if (b->out.len && b->out.len >= least) {
+		if (mc_write_all(STDOUT_FILENO, b->out.data, b->out.len))
+			b->write_failed = 1;
+		mc_buf_reset(&b->out);
+	}
 }
 
 /* Prints the answered items from b->printed up to end, in input order,
- * and frees their outcomes: results go out as soon as they are known,
- * and a long batch never holds every trace in memory. --json writes
- * {"results": [...]} one result at a time. */
+ * and frees their outcomes: results go out as soon as they are known (in
+ * writes of BATCH_FLUSH bytes, as stdio's buffer did), and a long batch
+ * never holds every trace in memory. --json writes {"results": [...]} one
+ * result at a time. */
 static void batch_emit(struct batch *b, size_t end)
 {
 	for (; b->printed < end; b->printed++) {
@@ -260,16 +278,12 @@ static void batch_emit(struct batch *b, size_t end)
 
 		if (rc > b->worst)
 			b->worst = rc;
-		if (b->cli->json) {
-			mc_buf_reset(&b->json);
-			if ((b->printed && mc_buf_append(&b->json, ",", 1)) ||
-			    item_json(&b->json, it) ||
-			    fwrite(b->json.data, 1, b->json.len, stdout) !=
-				    b->json.len)
-				b->write_failed = 1;
-		} else {
-			item_text(it);
-		}
+		if (b->cli->json ?
+			    (b->printed && mc_buf_append(&b->out, ",", 1)) ||
+				    item_json(&b->out, it) :
+			    item_text(&b->out, it))
+			b->write_failed = 1;
+		batch_flush(b, BATCH_FLUSH);
 		spf_outcome_free(it->o);
 		it->o = NULL;
 		free(it->why);
@@ -338,7 +352,7 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 		rc = cli_fail("spf: %s", err.msg);
 		goto out;
 	}
-	if (cli->json && fputs("{\"results\":[", stdout) == EOF)
+	if (cli->json && mc_buf_puts(&b.out, "{\"results\":["))
 		b.write_failed = 1;
 	double t0 = mc_now_mono(), waited = 0, pace = -1;
 	while (b.start < b.n) {
@@ -372,9 +386,10 @@ static int batch_run(const struct mc_cli *cli, const char *path,
 			b.n == 1 ? "" : "s", serial, b.n - serial,
 			serial < b.n ? b.workers : 0,
 			serial < b.n && b.workers == 1 ? "" : "s");
-	if (cli->json && fputs("]}\n", stdout) == EOF)
+	if (cli->json && mc_buf_puts(&b.out, "]}\n"))
 		b.write_failed = 1;
-	if (fflush(stdout) || b.write_failed)
+	batch_flush(&b, 0);
+	if (b.write_failed)
 		rc = cli_fail("spf: cannot write the results");
 	else
 		rc = b.worst;
@@ -386,7 +401,7 @@ out:
 	for (size_t w = 0; w < BATCH_WORKERS; w++)
 		dns_free(b.dns[w]);
 	dns_cache_free(b.cache);     /* after the channels that borrow it */
-	mc_buf_free(&b.json);
+	mc_buf_free(&b.out);
 	free(b.items);
 	free(buf);
 	return rc;
@@ -474,8 +489,7 @@ int cmd_spf(const struct mc_cli *cli, int argc, char **argv)
 		struct mc_buf jb = {0};
 		int bad = spf_json_outcome(&jb, o, q.ip, q.mailfrom, q.helo) ||
 			  mc_buf_append(&jb, "\n", 1) ||
-			  fwrite(jb.data, 1, jb.len, stdout) != jb.len ||
-			  fflush(stdout);
+			  mc_write_all(STDOUT_FILENO, jb.data, jb.len);
 
 		mc_buf_free(&jb);
 		if (bad) {

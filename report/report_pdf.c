@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mc_io.h"
 #include "mc_time.h"
 
 extern char **environ;
@@ -97,21 +98,12 @@ static void rm_tree(const char *dir)
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static int write_all(const char *path, const char *p, size_t n)
+/* Creates path (which must not exist) holding the n bytes at p. */
+static int write_new_file(const char *path, const char *p, size_t n)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int rc = fd < 0 ? -1 : 0;
+	int rc = fd < 0 ? -1 : mc_write_all(fd, p, n);
 
-	while (rc == 0 && n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			rc = -1;
-		else
-			p += w, n -= (size_t)w;
-	}
 	if (fd >= 0 && close(fd) != 0)
 		rc = -1;
 	return rc;
@@ -306,7 +298,7 @@ int report_pdf_render(const char *browser, const char *html, size_t len,
 	snprintf(prof_arg, sizeof(prof_arg), "--user-data-dir=%s/profile", dir);
 	snprintf(print_arg, sizeof(print_arg), "--print-to-pdf=%s", pdf_path);
 	snprintf(url, sizeof(url), "file://%s", html_path);
-	if (write_all(html_path, html, len)) {
+	if (write_new_file(html_path, html, len)) {
 		mc_err_set(err, -1, MC_COMP_INTERNAL, "cannot write %s: %s",
 			   html_path, strerror(errno));
 		goto out;

@@ -11,26 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mc_io.h"
 #include "store/metrics.h"
 #include "store/metrics_internal.h"
 
 /* A file larger than this is not refreshed but rendered again. */
 #define REFRESH_MAX (64ull * 1024 * 1024)
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Copies n bytes from the start of fd to out inside the kernel
  * (copy_file_range), or through a buffer where it cannot. */
@@ -54,7 +40,7 @@ static int copy_prefix(int fd, int out, size_t n)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0 || write_all(out, buf, (size_t)r))
+		if (r <= 0 || mc_write_all(out, buf, (size_t)r))
 			return -1;
 		off += r;
 		n -= (size_t)r;
@@ -92,7 +78,7 @@ static int write_file(const char *path, int prefix_fd, size_t prefix_len,
 	 * store does not already keep. */
 	if (fchmod(fd, 0644) ||
 	    (prefix_fd >= 0 && copy_prefix(prefix_fd, fd, prefix_len)) ||
-	    write_all(fd, data, len) || (sb && fstat(fd, sb))) {
+	    mc_write_all(fd, data, len) || (sb && fstat(fd, sb))) {
 		e = errno;
 		close(fd);
 		unlink(tmp);

@@ -13,7 +13,7 @@ libpsl-dev zlib1g-dev"
 test="$build libcmocka-dev clang libclang-rt-14-dev llvm openssl python3 swaks sqlite3
 postfix dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postgrey
 nsd rbldnsd opendkim opendkim-tools prometheus-alertmanager prometheus
-pflogsumm procps iproute2 curl systemd chromium poppler-utils"
+pflogsumm procps iproute2 curl systemd chromium poppler-utils strace"
 bench="$test monitoring-plugins-contrib libmail-imapclient-perl libio-socket-ssl-perl
 spfquery python3-spf rblcheck hyperfine time bc libnet-smtp-tls-perl libauthen-sasl-perl"
 

@@ -129,6 +129,15 @@ expect_rc 2
 cmp -s "$TMP/out" "$TMP/twice.nocache" || fail "the cache changed one question's answer"
 [ "$(asked)" -eq 3 ] || fail "one question with the cache: $(asked) queries, expected 3"
 
+# Given a server, the system's resolver configuration does not apply, and
+# c-ares, given every setting, does not read it (a question is mostly
+# start-up: that was an fopen() and five system calls per channel).
+strace -f -e trace=open,openat -o "$TMP/strace" \
+	"$MAILCANARY" --dns-server "$caddr:$cport" spf 192.0.2.9 a@twice.cache.test \
+	>/dev/null 2>&1 || :   # strace exits with the command's status (fail: 2)
+grep -q 'libc\.so' "$TMP/strace" || fail "strace saw nothing: $(head -3 "$TMP/strace")"
+! grep -q 'resolv\.conf' "$TMP/strace" || fail "--dns-server given, /etc/resolv.conf read anyway"
+
 # Questions are answered in one thread until one waits on the network;
 # then the workers take over. Here the first question's TXT times out
 # (1 s, far past the 2 ms that starts them): the 40 after it go to 16
