@@ -68,6 +68,11 @@ struct mc_dns_result {
 	struct mc_dns_rr *rr;           /* n_rr records, only when OK */
 	size_t n_rr;
 	char why[128];                  /* for TIMEOUT/SERVFAIL/ERROR */
+	int packed;                     /* 1: the strings and records share
+					 * this struct's allocation (a copy
+					 * from the cache): their contents
+					 * are read-only; a status without
+					 * records may still replace them */
 };
 
 struct mc_dns_opts {

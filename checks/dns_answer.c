@@ -22,16 +22,20 @@ static void set_why(struct mc_dns_result *res, enum mc_dns_status st,
 	snprintf(res->why, sizeof(res->why), "%s", why);
 }
 
+/* Drops res's records (a packed result's stay in its one block, unused,
+ * until dns_result_free()). */
 static void clear_records(struct mc_dns_result *res)
 {
-	for (size_t i = 0; i < res->n_rr; i++) {
+	for (size_t i = 0; i < res->n_rr && !res->packed; i++) {
 		free(res->rr[i].name);
 		free(res->rr[i].txt);
 	}
-	free(res->rr);
+	if (!res->packed)
+		free(res->rr);
 	res->rr = NULL;
 	res->n_rr = 0;
-	free(res->canonical);
+	if (!res->packed)
+		free(res->canonical);
 	res->canonical = NULL;
 }
 
@@ -353,8 +357,10 @@ void dns_result_free(struct mc_dns_result *res)
 {
 	if (!res)
 		return;
-	clear_records(res);
-	free(res->name);
+	if (!res->packed) {
+		clear_records(res);
+		free(res->name);
+	}
 	free(res);
 }
 

@@ -208,44 +208,50 @@ static size_t result_bytes(const struct mc_dns_result *r)
 	return b;
 }
 
-/* A deep copy of r named name; NULL when out of memory. */
+/* Copies the n bytes at src (a NUL after them) to *at; returns the copy
+ * and moves *at past it. */
+static char *put_bytes(char **at, const char *src, size_t n)
+{
+	char *d = *at;
+
+	memcpy(d, src, n);
+	d[n] = '\0';
+	*at += n + 1;
+	return d;
+}
+
+/* A deep copy of r named name, in one allocation (packed): a cached
+ * answer is copied for every asker, and one malloc() per string was a
+ * tenth of an `spf --batch` question. NULL when out of memory. */
 static struct mc_dns_result *result_copy(const struct mc_dns_result *r,
 					 const char *name)
 {
-	struct mc_dns_result *c = dns_result_new(name, r->type);
+	size_t nlen = strlen(name);
+	size_t size = result_bytes(r) - strlen(r->name) + nlen;
+	struct mc_dns_result *c = malloc(size);
+	char *at;
 
 	if (!c)
 		return NULL;
-	c->status = r->status;
-	memcpy(c->why, r->why, sizeof(c->why));
-	if (r->canonical && !(c->canonical = strdup(r->canonical)))
-		goto fail;
-	if (r->n_rr) {
-		c->rr = calloc(r->n_rr, sizeof(*c->rr));
-		if (!c->rr)
-			goto fail;
-		c->n_rr = r->n_rr;
-		for (size_t i = 0; i < r->n_rr; i++) {
-			const struct mc_dns_rr *s = &r->rr[i];
-			struct mc_dns_rr *d = &c->rr[i];
+	*c = *r;
+	c->packed = 1;
+	c->rr = r->n_rr ? (struct mc_dns_rr *)(c + 1) : NULL;
+	at = (char *)(c + 1) + r->n_rr * sizeof(*c->rr);
+	c->name = put_bytes(&at, name, nlen);
+	if (r->canonical)
+		c->canonical = put_bytes(&at, r->canonical,
+					 strlen(r->canonical));
+	for (size_t i = 0; i < r->n_rr; i++) {
+		const struct mc_dns_rr *s = &r->rr[i];
+		struct mc_dns_rr *d = &c->rr[i];
 
-			d->addr = s->addr;
-			d->pref = s->pref;
-			d->txt_len = s->txt_len;
-			if (s->name && !(d->name = strdup(s->name)))
-				goto fail;
-			if (s->txt) {
-				d->txt = malloc(s->txt_len + 1);
-				if (!d->txt)
-					goto fail;
-				memcpy(d->txt, s->txt, s->txt_len + 1);
-			}
-		}
+		*d = *s;
+		if (s->name)
+			d->name = put_bytes(&at, s->name, strlen(s->name));
+		if (s->txt)
+			d->txt = put_bytes(&at, s->txt, s->txt_len);
 	}
 	return c;
-fail:
-	dns_result_free(c);
-	return NULL;
 }
 
 /* ---- the table ---- */
@@ -253,7 +259,7 @@ fail:
 static double default_now(void *arg)
 {
 	(void)arg;
-	return mc_now_mono();
+	return mc_now_coarse();     /* TTLs are whole seconds */
 }
 
 struct mc_dns_cache *dns_cache_new(const struct mc_dns_cache_opts *opts)

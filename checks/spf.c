@@ -28,10 +28,7 @@ void spf_outcome_free(struct mc_spf_outcome *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; i < o->n_trace; i++) {
-		free(o->trace[i].domain);
-		free(o->trace[i].text);
-	}
+	spf_trace_strings_free(o->strings);
 	free(o->trace);
 	free(o->identity);
 	free(o->domain);
@@ -163,7 +160,7 @@ struct mc_spf_outcome *spf_check_host(struct mc_dns *dns,
 	ev.receiver = opts && opts->receiver ? opts->receiver : "unknown";
 	ev.now = (long long)(opts && opts->now > 0 ? opts->now :
 			     mc_now_real());
-	ev.deadline = mc_now_mono() + timeout;
+	ev.deadline = mc_now_coarse() + timeout;
 
 	spf_trace(&ev, 0, domain, "check_host(%s, %s, %s)",
 		  ipaddr_format(&ev.ip, iptext), domain, sender);

@@ -50,9 +50,11 @@ struct mc_spf_opts {
 struct mc_spf_trace {
 	int depth;              /* 0 = the identity's own record, +1 per
 				 * include/redirect */
-	char *domain;           /* the domain whose record is evaluated */
-	char *text;             /* what happened, one line */
+	const char *domain;     /* the domain whose record is evaluated */
+	const char *text;       /* what happened, one line */
 };
+
+struct spf_chunk;
 
 struct mc_spf_outcome {
 	enum mc_spf_result result;
@@ -68,6 +70,7 @@ struct mc_spf_outcome {
 	struct mc_spf_trace *trace;
 	size_t n_trace;
 	int trace_truncated;    /* more than MC_SPF_MAX_TRACE lines */
+	struct spf_chunk *strings; /* the trace's strings live here */
 };
 
 /* Runs check_host() for q through dns (whose loop it drives with

@@ -27,7 +27,7 @@ struct spf_eval {
 	int ip_upper;
 	const char *sender, *local, *sender_domain, *helo, *receiver;
 	long long now;
-	double deadline;               /* mc_now_mono() limit */
+	double deadline;               /* mc_now_coarse() limit */
 	enum mc_spf_result error;      /* for SPF_ERROR */
 	/* §5.5 validated names of ip, fetched once (ptr and %{p}). */
 	int ptr_done;
@@ -44,9 +44,11 @@ enum mc_spf_result spf_eval_check_host(struct spf_eval *ev,
 				       const char *domain, int depth,
 				       int want_exp);
 
-/* Appends a trace line (printf-style). */
+/* Appends a trace line (printf-style); its strings go to the outcome's
+ * chunks (out->strings), which spf_trace_strings_free() frees. */
 void spf_trace(struct spf_eval *ev, int depth, const char *domain,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void spf_trace_strings_free(struct spf_chunk *c);
 
 /* Sets ev->error and out->problem (first problem wins); returns
  * SPF_ERROR. */

@@ -30,24 +30,23 @@ void spf_record_free(struct mc_spf_record *rec)
 {
 	if (!rec)
 		return;
-	for (size_t i = 0; i < rec->n_terms; i++) {
-		free(rec->terms[i].domain);
-		free(rec->terms[i].text);
-	}
 	free(rec->terms);
-	free(rec->redirect);
-	free(rec->exp);
+	free(rec->strings);
 	free(rec);
 }
 
-static char *dup_n(const char *p, size_t n)
+/* A NUL-terminated copy of p/n in rec's string block, which
+ * spf_record_parse() sized for every copy a record can need. */
+static char *dup_n(struct mc_spf_record *rec, const char *p, size_t n)
 {
-	char *s = malloc(n + 1);
+	char *s;
 
-	if (s) {
-		memcpy(s, p, n);
-		s[n] = '\0';
-	}
+	if (rec->strings_cap - rec->strings_used < n + 1)
+		return NULL;      /* cannot happen: see spf_record_parse() */
+	s = rec->strings + rec->strings_used;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	rec->strings_used += n + 1;
 	return s;
 }
 
@@ -134,7 +133,8 @@ static int parse_ip_mech(struct mc_spf_term *t, const char *p, size_t n,
 }
 
 /* rest = what follows the mechanism name. */
-static int parse_mech_args(struct mc_spf_term *t, const char *rest,
+static int parse_mech_args(struct mc_spf_record *rec, struct mc_spf_term *t,
+			   const char *rest,
 			   size_t n, struct mc_err *err)
 {
 	int dual = t->mech == MC_SPF_MECH_A || t->mech == MC_SPF_MECH_MX;
@@ -171,7 +171,7 @@ static int parse_mech_args(struct mc_spf_term *t, const char *rest,
 		goto junk;
 	if (spf_domain_spec_check(rest + 1, n - 1, err))
 		return -1;
-	t->domain = dup_n(rest + 1, n - 1);
+	t->domain = dup_n(rec, rest + 1, n - 1);
 	if (!t->domain)
 		return mc_err_set(err, -1, MC_COMP_SPF, "out of memory");
 	return 0;
@@ -208,7 +208,7 @@ static int parse_modifier(struct mc_spf_record *rec, const char *p,
 				  (int)name_len, p);
 	if (spf_domain_spec_check(v, vn, err))
 		return -1;
-	*slot = dup_n(v, vn);
+	*slot = dup_n(rec, v, vn);
 	if (!*slot)
 		return mc_err_set(err, -1, MC_COMP_SPF, "out of memory");
 	return 0;
@@ -268,7 +268,7 @@ static int parse_term(struct mc_spf_record *rec, size_t cap, const char *p,
 	memset(t, 0, sizeof(*t));
 	t->qualifier = q;
 	t->cidr4 = t->cidr6 = -1;
-	t->text = dup_n(p, n);
+	t->text = dup_n(rec, p, n);
 	if (!t->text)
 		return mc_err_set(err, -1, MC_COMP_SPF, "out of memory");
 	rec->n_terms++;   /* owned from here on, freed with the record */
@@ -278,7 +278,8 @@ static int parse_term(struct mc_spf_record *rec, size_t cap, const char *p,
 		if (name_end - k == ml &&
 		    strncasecmp(p + k, mechs[i].name, ml) == 0) {
 			t->mech = mechs[i].mech;
-			return parse_mech_args(t, p + name_end, n - name_end,
+			return parse_mech_args(rec, t, p + name_end,
+					       n - name_end,
 					       err);
 		}
 	}
@@ -286,11 +287,22 @@ static int parse_term(struct mc_spf_record *rec, size_t cap, const char *p,
 			  (int)(n > 60 ? 60 : n), p);
 }
 
+/* Space-separated terms in p/n. */
+static size_t count_terms(const char *p, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && (i == 0 || p[i - 1] == ' '))
+			k++;
+	return k;
+}
+
 int spf_record_parse(const char *p, size_t n, struct mc_spf_record **out,
 		     struct mc_err *err)
 {
 	struct mc_spf_record *rec = NULL;
-	char *copy = NULL;
+	char *copy;
 	size_t i, max_terms;
 	int rc = -1;
 
@@ -298,18 +310,23 @@ int spf_record_parse(const char *p, size_t n, struct mc_spf_record **out,
 	if (!spf_record_is_spf1(p, n))
 		return mc_err_set(err, -1, MC_COMP_SPF,
 				  "not an SPF record (no \"v=spf1\")");
-	/* A NUL-terminated copy so that strcspn() cannot run past n. */
-	copy = dup_n(p, n);
-	rec = calloc(1, sizeof(*rec));
-	/* Each term takes a byte and the space before it. */
-	max_terms = (n - 6) / 2 + 1;
+	max_terms = count_terms(p + 6, n - 6);
 	if (max_terms > MC_SPF_MAX_TERMS)
 		max_terms = MC_SPF_MAX_TERMS;
-	if (!copy || !rec ||
-	    !(rec->terms = calloc(max_terms, sizeof(*rec->terms)))) {
-		mc_err_set(err, -1, MC_COMP_SPF, "out of memory");
-		goto out;
-	}
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		goto oom;
+	/* One block: a NUL-terminated copy of the record (so that strcspn()
+	 * cannot run past n), then every term's text and its domain-spec or
+	 * modifier value, each a part of a term, with their NULs: at most
+	 * 2 (n + terms) bytes. */
+	rec->strings_cap = 3 * (n + 1) + 2 * max_terms;
+	rec->strings = malloc(rec->strings_cap);
+	if (!rec->strings ||
+	    !(rec->terms = calloc(max_terms ? max_terms : 1,
+				  sizeof(*rec->terms))))
+		goto oom;
+	copy = dup_n(rec, p, n);
 	for (i = 6; i < n;) {
 		size_t j;
 
@@ -328,8 +345,10 @@ int spf_record_parse(const char *p, size_t n, struct mc_spf_record **out,
 	*out = rec;
 	rec = NULL;
 	rc = 0;
+	goto out;
+oom:
+	mc_err_set(err, -1, MC_COMP_SPF, "out of memory");
 out:
 	spf_record_free(rec);
-	free(copy);
 	return rc;
 }

@@ -37,7 +37,11 @@ int mc_buf_reserve(struct mc_buf *b, size_t extra)
 
 int mc_buf_append(struct mc_buf *b, const void *p, size_t n)
 {
-	if (reserve(b, n))
+	size_t limit = b->limit ? b->limit : MC_BUF_DEFAULT_LIMIT;
+
+	/* Room already (the NUL included) and within the limit: most calls,
+	 * a JSON document's many small pieces among them. */
+	if (!(n < b->cap - b->len && b->len + n <= limit) && reserve(b, n))
 		return -1;
 	if (n)
 		memcpy(b->data + b->len, p, n);

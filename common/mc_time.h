@@ -11,6 +11,13 @@
 /* Monotonic clock, seconds. Only differences are meaningful. */
 double mc_now_mono(void);
 
+/* The same clock to a few milliseconds (CLOCK_MONOTONIC_COARSE), at a
+ * fifth of the cost here (6 against 31 ns): for TTLs and deadlines of
+ * seconds checked many times a second (every cached DNS answer, every SPF
+ * lookup). Comparable with mc_now_mono(), which it trails by at most a
+ * clock tick. */
+double mc_now_coarse(void);
+
 /* Milliseconds from now until deadline (mc_now_mono()), for poll(): 0
  * once it has passed, at most an hour, rounded up so a wait never ends
  * just short of it. */

@@ -316,6 +316,23 @@ static void test_cache_hit(void **state)
 	assert_int_equal(h->n_rr, 1);
 	assert_string_equal(h->rr[0].txt, "v=spf1 -all");
 	assert_int_equal(h->rr[0].txt_len, 11);
+	/* one allocation, which outlives the cache's own entry */
+	assert_int_equal(h->packed, 1);
+	assert_int_equal(r->packed, 0);
+	assert_ptr_equal(h->rr, (struct mc_dns_rr *)(h + 1));
+	assert_true(h->rr[0].txt > (char *)h->rr &&
+		    h->rr[0].txt < (char *)(h->rr + 1) + 64);
+	{
+		struct mc_dns_cache *c2 = cache_with_clock(0, 0);
+		struct mc_dns_result *h2;
+
+		assert_int_equal(dns_cache_put(c2, r, p->b, p->n), 1);
+		h2 = dns_cache_get(c2, "example.com", MC_DNS_TXT);
+		dns_cache_free(c2);
+		assert_non_null(h2);
+		assert_string_equal(h2->rr[0].txt, "v=spf1 -all");
+		dns_result_free(h2);
+	}
 	dns_result_free(h);
 	/* Another type is another key. */
 	assert_null(dns_cache_get(c, "example.com", MC_DNS_A));

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -440,12 +441,93 @@ static void test_limits(void **state)
 	assert_int_equal(spf_count_void(&ev, 0, "x", MC_DNS_NODATA),
 			 SPF_ERROR);
 	assert_int_equal(out.void_lookups, 3);
-	for (size_t i = 0; i < out.n_trace; i++) {
-		free(trace[i].domain);
-		free(trace[i].text);
-	}
+	/* the trace: one line per limit passed, sharing the domain's copy */
+	assert_int_equal(out.n_trace, 2);
+	assert_non_null(strstr(trace[0].text, "more than 10 DNS lookups"));
+	assert_non_null(strstr(trace[1].text, "more than 2 void lookups"));
+	assert_ptr_equal(trace[0].domain, trace[1].domain);
+	spf_trace_strings_free(out.strings);
 	free(out.problem);
 	(void)spf_name_within;
+}
+
+/* Trace lines: their strings in the outcome's chunks, intact across many
+ * chunks (lines up to 511 bytes), domains shared only with the line
+ * before when equal, and the lines past MC_SPF_MAX_TRACE dropped. */
+static void test_trace_strings(void **state)
+{
+	struct mc_spf_outcome out = {0};
+	struct spf_eval ev = {0};
+	char pad[600], want[700], dom[32];
+
+	(void)state;
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	out.trace = calloc(SPF_TRACE_FIRST, sizeof(*out.trace));
+	assert_non_null(out.trace);
+	ev.out = &out;
+	for (int i = 0; i < MC_SPF_MAX_TRACE + 10; i++) {
+		snprintf(dom, sizeof(dom), "d%d.test", i / 3);
+		spf_trace(&ev, i % 4, dom, "line %d %.*s", i, (i * 37) % 600,
+			  pad);
+	}
+	assert_false(ev.oom);
+	assert_int_equal(out.n_trace, MC_SPF_MAX_TRACE);
+	assert_true(out.trace_truncated);
+	for (int i = 0; i < MC_SPF_MAX_TRACE; i++) {
+		const struct mc_spf_trace *t = &out.trace[i];
+
+		snprintf(dom, sizeof(dom), "d%d.test", i / 3);
+		snprintf(want, 512, "line %d %.*s", i, (i * 37) % 600, pad);
+		assert_string_equal(t->domain, dom);
+		assert_string_equal(t->text, want);
+		assert_int_equal(t->depth, i % 4);
+		if (i % 3)
+			assert_ptr_equal(t->domain, t[-1].domain);
+		else if (i)
+			assert_ptr_not_equal(t->domain, t[-1].domain);
+	}
+	spf_trace_strings_free(out.strings);
+	free(out.trace);
+}
+
+/* spf_trace()'s own printf: the conversions the trace uses, snprintf()'s
+ * output for each, truncation at 511 bytes; one it does not know is
+ * copied as written. */
+static void test_trace_format(void **state)
+{
+	struct mc_spf_outcome out = {0};
+	struct spf_eval ev = {0};
+	char want[1200], big[1100];
+
+	(void)state;
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	out.trace = calloc(SPF_TRACE_FIRST, sizeof(*out.trace));
+	assert_non_null(out.trace);
+	ev.out = &out;
+	spf_trace(&ev, 0, NULL, "%s %s: %s (%zu)", "TXT", "a.test", "ok",
+		  (size_t)18446744073709551615u);
+	spf_trace(&ev, 0, "d", "limit: more than %d, %d, %d%%", 10,
+		  -2147483647 - 1, 0);
+	spf_trace(&ev, 0, "d", "record: %.*s|%.*s|%.*s", 3, "abcdef", 0, "x",
+		  9, "ab");
+	spf_trace(&ev, 0, "d", "%s", big);
+	spf_trace(&ev, 0, "d", "ends in %c", 'z');   /* not ours */
+	spf_trace(&ev, 0, "d", "hex %x stays", 255u);
+	assert_int_equal(out.n_trace, 6);
+	assert_string_equal(out.trace[0].domain, "");
+	assert_string_equal(out.trace[0].text,
+			    "TXT a.test: ok (18446744073709551615)");
+	snprintf(want, sizeof(want), "limit: more than %d, %d, %d%%", 10,
+		 -2147483647 - 1, 0);
+	assert_string_equal(out.trace[1].text, want);
+	assert_string_equal(out.trace[2].text, "record: abc||ab");
+	assert_int_equal(strlen(out.trace[3].text), 511);
+	assert_string_equal(out.trace[4].text, "ends in %c");
+	assert_string_equal(out.trace[5].text, "hex %x stays");
+	spf_trace_strings_free(out.strings);
+	free(out.trace);
 }
 
 static void test_name_within(void **state)
@@ -498,6 +580,8 @@ int main(void)
 		cmocka_unit_test(test_cidr),
 		cmocka_unit_test(test_reverse),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_trace_strings),
+		cmocka_unit_test(test_trace_format),
 		cmocka_unit_test(test_name_within),
 		cmocka_unit_test(test_check_host_input),
 	};
