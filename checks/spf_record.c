@@ -134,8 +134,7 @@ static int parse_ip_mech(struct mc_spf_term *t, const char *p, size_t n,
 
 /* rest = what follows the mechanism name. */
 static int parse_mech_args(struct mc_spf_record *rec, struct mc_spf_term *t,
-			   const char *rest,
-			   size_t n, struct mc_err *err)
+			   const char *rest, size_t n, struct mc_err *err)
 {
 	int dual = t->mech == MC_SPF_MECH_A || t->mech == MC_SPF_MECH_MX;
 	int need_domain = t->mech == MC_SPF_MECH_INCLUDE ||
@@ -279,8 +278,7 @@ static int parse_term(struct mc_spf_record *rec, size_t cap, const char *p,
 		    strncasecmp(p + k, mechs[i].name, ml) == 0) {
 			t->mech = mechs[i].mech;
 			return parse_mech_args(rec, t, p + name_end,
-					       n - name_end,
-					       err);
+					       n - name_end, err);
 		}
 	}
 	return mc_err_set(err, -1, MC_COMP_SPF, "unknown mechanism \"%.*s\"",
