@@ -451,6 +451,18 @@ static void test_limits(void **state)
 	(void)spf_name_within;
 }
 
+/* An outcome with an empty trace for ev to write, and fill (n bytes) a
+ * string of c's. */
+static void trace_start(struct mc_spf_outcome *out, struct spf_eval *ev,
+			char *fill, size_t n, char c)
+{
+	memset(fill, c, n - 1);
+	fill[n - 1] = '\0';
+	out->trace = calloc(SPF_TRACE_FIRST, sizeof(*out->trace));
+	assert_non_null(out->trace);
+	ev->out = out;
+}
+
 /* Trace lines: their strings in the outcome's chunks, intact across many
  * chunks (lines up to 511 bytes), domains shared only with the line
  * before when equal, and the lines past MC_SPF_MAX_TRACE dropped. */
@@ -461,11 +473,7 @@ static void test_trace_strings(void **state)
 	char pad[600], want[700], dom[32];
 
 	(void)state;
-	memset(pad, 'x', sizeof(pad) - 1);
-	pad[sizeof(pad) - 1] = '\0';
-	out.trace = calloc(SPF_TRACE_FIRST, sizeof(*out.trace));
-	assert_non_null(out.trace);
-	ev.out = &out;
+	trace_start(&out, &ev, pad, sizeof(pad), 'x');
 	for (int i = 0; i < MC_SPF_MAX_TRACE + 10; i++) {
 		snprintf(dom, sizeof(dom), "d%d.test", i / 3);
 		spf_trace(&ev, i % 4, dom, "line %d %.*s", i, (i * 37) % 600,
@@ -501,11 +509,7 @@ static void test_trace_format(void **state)
 	char want[1200], big[1100];
 
 	(void)state;
-	memset(big, 'y', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	out.trace = calloc(SPF_TRACE_FIRST, sizeof(*out.trace));
-	assert_non_null(out.trace);
-	ev.out = &out;
+	trace_start(&out, &ev, big, sizeof(big), 'y');
 	spf_trace(&ev, 0, NULL, "%s %s: %s (%zu)", "TXT", "a.test", "ok",
 		  (size_t)18446744073709551615u);
 	spf_trace(&ev, 0, "d", "limit: more than %d, %d, %d%%", 10,
