@@ -451,6 +451,11 @@ void dns_set_cache(struct mc_dns *dns, struct mc_dns_cache *cache)
 	dns->cache = cache;
 }
 
+int dns_has_cache(const struct mc_dns *dns)
+{
+	return dns->cache != NULL;
+}
+
 size_t dns_pollfds(const struct mc_dns *dns, struct pollfd *fds, size_t max)
 {
 	size_t n = 0;

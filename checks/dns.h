@@ -133,6 +133,9 @@ struct mc_dns_cache;
  * server gives is stored. */
 void dns_set_cache(struct mc_dns *dns, struct mc_dns_cache *cache);
 
+/* 1 if dns has an answer cache (dns_set_cache()). */
+int dns_has_cache(const struct mc_dns *dns);
+
 /* Drives the channel with poll() until no query is pending, *stop becomes
  * non-zero (stop may be NULL), or mc_now_mono() reaches deadline
  * (deadline <= 0: no deadline). Returns 0 when done or stopped, 1 when the

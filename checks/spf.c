@@ -82,6 +82,42 @@ static int default_explanation(struct spf_eval *ev, const char *domain,
 	return 0;
 }
 
+const char *spf_identity_domain(const struct mc_spf_query *q)
+{
+	const char *at;
+
+	if (q->mailfrom && *q->mailfrom) {
+		at = strrchr(q->mailfrom, '@');
+		return at ? at + 1 : q->mailfrom;
+	}
+	return q->helo && *q->helo ? q->helo : NULL;
+}
+
+static void prefetch_done(void *arg, struct mc_dns_result *res)
+{
+	(void)arg;
+	dns_result_free(res);     /* the cache has kept its copy */
+}
+
+int spf_prefetch(struct mc_dns *dns, const char *domain)
+{
+	size_t n = domain ? strlen(domain) : 0;
+	char *q;
+	int rc;
+
+	/* the name spf_check_host() will ask: without one trailing dot,
+	 * escaped as spf_lookup_many() escapes it */
+	if (n > 1 && domain[n - 1] == '.')
+		n--;
+	if (!dns_has_cache(dns) || n == 0 || n > MC_SPF_MAX_INPUT ||
+	    !spf_domain_queryable(domain, n) ||
+	    !(q = dns_name_escape(domain, n)))
+		return -1;
+	rc = dns_query(dns, q, MC_DNS_TXT, prefetch_done, NULL);
+	free(q);
+	return rc;
+}
+
 struct mc_spf_outcome *spf_check_host(struct mc_dns *dns,
 				      const struct mc_spf_query *q,
 				      const struct mc_spf_opts *opts,
@@ -125,11 +161,10 @@ struct mc_spf_outcome *spf_check_host(struct mc_dns *dns,
 		at = strrchr(mailfrom, '@');
 		local = at ? join3("", mailfrom, (size_t)(at - mailfrom), "") :
 			strdup("");
-		domain = strdup(at ? at + 1 : mailfrom);
 	} else {
 		local = strdup("");
-		domain = strdup(helo);
 	}
+	domain = strdup(spf_identity_domain(q));
 	o = calloc(1, sizeof(*o));
 	if (!local || !domain || !o)
 		goto oom;

@@ -85,6 +85,18 @@ struct mc_spf_outcome *spf_check_host(struct mc_dns *dns,
 
 void spf_outcome_free(struct mc_spf_outcome *o);
 
+/* The domain check_host() starts from for q (§2.3, §2.4): MAIL FROM's
+ * domain, or the HELO name when MAIL FROM is empty; a pointer into q's
+ * strings, or NULL when there is neither. */
+const char *spf_identity_domain(const struct mc_spf_query *q);
+
+/* Asks for domain's TXT records, which check_host() starts with, without
+ * waiting and without counting anything: the answer goes to dns's cache
+ * (dns_set_cache()), where a later spf_check_host() finds it. For a batch
+ * to have its first lookups in flight at once. Returns 0, or -1 when
+ * nothing was asked (no cache, a name that cannot be asked, no memory). */
+int spf_prefetch(struct mc_dns *dns, const char *domain);
+
 /* "pass", "fail", ... as RFC 7208 §2.6 names them. */
 const char *spf_result_name(enum mc_spf_result r);
 

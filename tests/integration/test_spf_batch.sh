@@ -129,6 +129,26 @@ expect_rc 2
 cmp -s "$TMP/out" "$TMP/twice.nocache" || fail "the cache changed one question's answer"
 [ "$(asked)" -eq 3 ] || fail "one question with the cache: $(asked) queries, expected 3"
 
+# A batch first asks, all at once, for the TXT records its questions'
+# domains start with: one round trip for them all instead of one per
+# question (through a far resolver, the first round of a batch). The
+# first three queries are those three, each once, before any A query;
+# the results are the same as without the cache.
+printf '192.0.2.9 a@twice.cache.test\n192.0.2.9 b@cache.test\n192.0.2.9 c@Twice.cache.test.\n192.0.2.9 d@inc.cache.test\n' \
+	>"$TMP/domains"
+mc --json --dns-server "$caddr:$cport" spf --no-cache --batch "$TMP/domains"
+expect_rc 2
+cp "$TMP/out" "$TMP/domains.nocache"
+: >"$TMP/front.log"
+mc --json --dns-server "$caddr:$cport" spf --batch "$TMP/domains"
+expect_rc 2
+cmp -s "$TMP/out" "$TMP/domains.nocache" || fail "prefetching changed the results"
+first=$(head -n 3 "$TMP/front.log" | awk '{print $2, $3}' | tr 'A-Z' 'a-z' | sort | tr '\n' ,)
+[ "$first" = "cache.test txt,inc.cache.test txt,twice.cache.test txt," ] ||
+	fail "the batch's first queries: $first"
+[ "$(grep -ic 'twice\.cache\.test txt' "$TMP/front.log")" -eq 1 ] ||
+	fail "twice.cache.test's TXT asked more than once"
+
 # Given a server, the system's resolver configuration does not apply, and
 # c-ares, given every setting, does not read it (a question is mostly
 # start-up: that was an fopen() and five system calls per channel).

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "checks/dns_cache.h"
 #include "checks/ipaddr.h"
 #include "checks/spf.h"
 #include "checks/spf_eval.h"
@@ -534,6 +535,43 @@ static void test_trace_format(void **state)
 	free(out.trace);
 }
 
+/* The identity's domain (MAIL FROM's, else HELO), and what
+ * spf_prefetch() refuses without asking: no cache, no name, a name that
+ * cannot be asked. (What it asks, and that a batch's first queries are
+ * those, test_spf_batch.sh checks on nsd.) */
+static void test_identity_and_prefetch(void **state)
+{
+	struct mc_spf_query q = {.ip = "192.0.2.1", .mailfrom = "a@b@x.test",
+				 .helo = "h.test"};
+	struct mc_dns_opts o = {.server = "127.0.0.1:9"};
+	struct mc_err err = {0};
+	struct mc_dns *dns = dns_new(&o, &err);
+	struct mc_dns_cache *c = dns_cache_new(NULL);
+
+	(void)state;
+	assert_string_equal(spf_identity_domain(&q), "x.test");
+	q.mailfrom = "nobody";
+	assert_string_equal(spf_identity_domain(&q), "nobody");
+	q.mailfrom = "";
+	assert_string_equal(spf_identity_domain(&q), "h.test");
+	q.helo = "";
+	assert_null(spf_identity_domain(&q));
+	assert_non_null(dns);
+	assert_non_null(c);
+	assert_int_equal(spf_prefetch(dns, "x.test"), -1);   /* no cache */
+	dns_set_cache(dns, c);
+	assert_int_equal(spf_prefetch(dns, NULL), -1);
+	assert_int_equal(spf_prefetch(dns, ""), -1);
+	assert_int_equal(spf_prefetch(dns, "a..b.test"), -1);
+	assert_int_equal(dns_pending(dns), 0);
+	assert_int_equal(spf_prefetch(dns, "x.test."), 0);
+	assert_int_equal(dns_pending(dns), 1);
+	dns_cancel(dns);
+	assert_int_equal(dns_pending(dns), 0);
+	dns_free(dns);
+	dns_cache_free(c);
+}
+
 static void test_name_within(void **state)
 {
 	(void)state;
@@ -586,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_trace_strings),
 		cmocka_unit_test(test_trace_format),
+		cmocka_unit_test(test_identity_and_prefetch),
 		cmocka_unit_test(test_name_within),
 		cmocka_unit_test(test_check_host_input),
 	};
