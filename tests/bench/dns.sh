@@ -10,8 +10,9 @@
 #      printing text lines instead of JSON traces, as spfquery does),
 #      spfquery (libspf2, a process per case; -file, one process, which
 #      caches DNS answers too) and pyspf (python3-spf: a process per case, and all
-#      cases in one process). Target of the issue: mailcanary >= 10x pyspf,
-#      >= spfquery.
+#      cases in one process). The one-process C modes take the median of
+#      SPF_BATCH_RUNS (5) runs per scenario. Target of the issue:
+#      mailcanary >= 10x pyspf, >= spfquery.
 #   b. DNSBL: 100 IPs x 10 ip4set lists served by rbldnsd on 127.0.0.16:53:
 #      one `mailcanary dnsbl` process (all queries at once) vs rblcheck (one
 #      process, queries one after another; and one process per IP). Target:
@@ -157,6 +158,7 @@ print("spfquery >= 1). One-process modes: every case SPF_BATCH_REPEAT times; bat
 print("lines carry the cases a line can (no blank inside a field). --batch shares")
 print("one DNS answer cache among its workers (TTLs honoured), as spfquery -file")
 print("(libspf2) caches too; --no-cache asks the server for every evaluation.")
+print("The C tools' one-process times: median of SPF_BATCH_RUNS runs per scenario.")
 if "mailcanary-batch-text" in tot and "spfquery-file" in tot:
     print("Like for like (text out, as spfquery -file): spfquery -file / mailcanary")
     print(f"--batch text = {per_case('spfquery-file') / per_case('mailcanary-batch-text'):.2f}; "
