@@ -325,8 +325,9 @@ static int domain_cmp(const void *a, const void *b)
 	return c ? c : (nx > ny) - (nx < ny);
 }
 
-/* Asks at once for the TXT records the first BATCH_PREFETCH distinct
- * domains of the batch start with, and waits for them: in one thread,
+/* Asks at once for the TXT records that BATCH_PREFETCH of the batch's
+ * distinct domains start with (the first in name order, not input
+ * order), and waits for them: in one thread,
  * each question's first lookup used to wait its own round trip, one after
  * another (a tenth of a millisecond each on loopback, the whole relay
  * delay through a far resolver). The answers go to the cache, where the
