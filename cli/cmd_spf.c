@@ -327,13 +327,13 @@ static int domain_cmp(const void *a, const void *b)
 
 /* Asks at once for the TXT records that BATCH_PREFETCH of the batch's
  * distinct domains start with (the first in name order, not input
- * order), and waits for them: in one thread,
- * each question's first lookup used to wait its own round trip, one after
- * another (a tenth of a millisecond each on loopback, the whole relay
- * delay through a far resolver). The answers go to the cache, where the
- * questions find them; the lookup counts do not change. Only the first
- * ones: a domain whose server does not answer costs its timeout here and
- * again when its question asks, so at most one round of them. */
+ * order), and waits for them: in one thread, each question's first
+ * lookup used to wait its own round trip, one after another (a tenth of
+ * a millisecond each on loopback, the whole relay delay through a far
+ * resolver). The answers go to the cache, where the questions find them;
+ * the lookup counts do not change. Only BATCH_PREFETCH: a domain whose
+ * server does not answer costs its timeout here and again when its
+ * question asks, so at most one round of them. */
 static void batch_prefetch(struct batch *b)
 {
 	const char **dom = calloc(b->n ? b->n : 1, sizeof(*dom));
