@@ -26,16 +26,16 @@ static void set_why(struct mc_dns_result *res, enum mc_dns_status st,
  * until dns_result_free()). */
 static void clear_records(struct mc_dns_result *res)
 {
-	for (size_t i = 0; i < res->n_rr && !res->packed; i++) {
-		free(res->rr[i].name);
-		free(res->rr[i].txt);
-	}
-	if (!res->packed)
+	if (!res->packed) {
+		for (size_t i = 0; i < res->n_rr; i++) {
+			free(res->rr[i].name);
+			free(res->rr[i].txt);
+		}
 		free(res->rr);
+		free(res->canonical);
+	}
 	res->rr = NULL;
 	res->n_rr = 0;
-	if (!res->packed)
-		free(res->canonical);
 	res->canonical = NULL;
 }
 

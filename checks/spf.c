@@ -82,15 +82,23 @@ static int default_explanation(struct spf_eval *ev, const char *domain,
 	return 0;
 }
 
-const char *spf_identity_domain(const struct mc_spf_query *q)
+const char *spf_identity_domain(const struct mc_spf_query *q, size_t *len)
 {
-	const char *at;
+	const char *d, *at;
 
 	if (q->mailfrom && *q->mailfrom) {
 		at = strrchr(q->mailfrom, '@');
-		return at ? at + 1 : q->mailfrom;
+		d = at ? at + 1 : q->mailfrom;
+	} else if (q->helo && *q->helo) {
+		d = q->helo;
+	} else {
+		*len = 0;
+		return NULL;
 	}
-	return q->helo && *q->helo ? q->helo : NULL;
+	*len = strlen(d);
+	if (*len > 1 && d[*len - 1] == '.')
+		(*len)--;
+	return d;
 }
 
 static void prefetch_done(void *arg, struct mc_dns_result *res)
@@ -99,17 +107,14 @@ static void prefetch_done(void *arg, struct mc_dns_result *res)
 	dns_result_free(res);     /* the cache has kept its copy */
 }
 
-int spf_prefetch(struct mc_dns *dns, const char *domain)
+int spf_prefetch(struct mc_dns *dns, const char *domain, size_t n)
 {
-	size_t n = domain ? strlen(domain) : 0;
 	char *q;
 	int rc;
 
-	/* the name spf_check_host() will ask: without one trailing dot,
-	 * escaped as spf_lookup_many() escapes it */
-	if (n > 1 && domain[n - 1] == '.')
-		n--;
-	if (!dns_has_cache(dns) || n == 0 || n > MC_SPF_MAX_INPUT ||
+	/* the name spf_check_host() will ask, escaped as spf_lookup_many()
+	 * escapes it */
+	if (!dns_has_cache(dns) || !domain || n == 0 || n > MC_SPF_MAX_INPUT ||
 	    !spf_domain_queryable(domain, n) ||
 	    !(q = dns_name_escape(domain, n)))
 		return -1;
@@ -127,7 +132,7 @@ struct mc_spf_outcome *spf_check_host(struct mc_dns *dns,
 	struct mc_spf_outcome *o = NULL;
 	const char *mailfrom = q->mailfrom ? q->mailfrom : "";
 	const char *helo = q->helo && *q->helo ? q->helo : NULL;
-	const char *at;
+	const char *at, *id;
 	char *local = NULL, *domain = NULL, *sender = NULL;
 	char iptext[MC_IPADDR_TEXT_MAX];
 	double timeout = opts && opts->timeout > 0 ? opts->timeout :
@@ -164,7 +169,8 @@ struct mc_spf_outcome *spf_check_host(struct mc_dns *dns,
 	} else {
 		local = strdup("");
 	}
-	domain = strdup(spf_identity_domain(q));
+	id = spf_identity_domain(q, &dn);     /* not NULL: checked above */
+	domain = strndup(id, dn);
 	o = calloc(1, sizeof(*o));
 	if (!local || !domain || !o)
 		goto oom;
@@ -173,9 +179,6 @@ struct mc_spf_outcome *spf_check_host(struct mc_dns *dns,
 		if (!(local = strdup("postmaster")))
 			goto oom;
 	}
-	dn = strlen(domain);
-	if (dn > 1 && domain[dn - 1] == '.')
-		domain[dn - 1] = '\0';
 	sender = join3(local, "@", 1, domain);
 	/* Room for SPF_TRACE_FIRST lines; spf_trace() doubles it as needed
 	 * (a batch keeps thousands of outcomes: 512 lines each cost 12 KB). */

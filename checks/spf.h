@@ -87,15 +87,17 @@ void spf_outcome_free(struct mc_spf_outcome *o);
 
 /* The domain check_host() starts from for q (§2.3, §2.4): MAIL FROM's
  * domain, or the HELO name when MAIL FROM is empty; a pointer into q's
- * strings, or NULL when there is neither. */
-const char *spf_identity_domain(const struct mc_spf_query *q);
+ * strings, or NULL when there is neither. *len is its length without one
+ * trailing dot (a fully qualified "example.com." is "example.com"). */
+const char *spf_identity_domain(const struct mc_spf_query *q, size_t *len);
 
-/* Asks for domain's TXT records, which check_host() starts with, without
- * waiting and without counting anything: the answer goes to dns's cache
- * (dns_set_cache()), where a later spf_check_host() finds it. For a batch
- * to have its first lookups in flight at once. Returns 0, or -1 when
- * nothing was asked (no cache, a name that cannot be asked, no memory). */
-int spf_prefetch(struct mc_dns *dns, const char *domain);
+/* Asks for the TXT records of domain/n (as spf_identity_domain() gives
+ * it), which check_host() starts with, without waiting and without
+ * counting anything: the answer goes to dns's cache (dns_set_cache()),
+ * where a later spf_check_host() finds it. For a batch to have its first
+ * lookups in flight at once. Returns 0, or -1 when nothing was asked (no
+ * cache, a name that cannot be asked, no memory). */
+int spf_prefetch(struct mc_dns *dns, const char *domain, size_t n);
 
 /* "pass", "fail", ... as RFC 7208 §2.6 names them. */
 const char *spf_result_name(enum mc_spf_result r);

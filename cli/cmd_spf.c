@@ -311,18 +311,19 @@ static int batch_resolvers(struct batch *b, size_t n,
 	return b->workers > 0 ? 0 : -1;
 }
 
-/* Orders domain names as DNS matches them: any case, one trailing dot
- * or none. */
+/* A question's identity domain, as spf_identity_domain() gives it. */
+struct batch_domain {
+	const char *p;
+	size_t n;
+};
+
+/* Orders domain names as DNS matches them: in any case. */
 static int domain_cmp(const void *a, const void *b)
 {
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	size_t nx = strlen(x), ny = strlen(y);
-	int c;
+	const struct batch_domain *x = a, *y = b;
+	int c = strncasecmp(x->p, y->p, x->n < y->n ? x->n : y->n);
 
-	nx -= nx > 1 && x[nx - 1] == '.';
-	ny -= ny > 1 && y[ny - 1] == '.';
-	c = strncasecmp(x, y, nx < ny ? nx : ny);
-	return c ? c : (nx > ny) - (nx < ny);
+	return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
 /* Asks at once for the TXT records that BATCH_PREFETCH of the batch's
@@ -336,19 +337,19 @@ static int domain_cmp(const void *a, const void *b)
  * question asks, so at most one round of them. */
 static void batch_prefetch(struct batch *b)
 {
-	const char **dom = calloc(b->n ? b->n : 1, sizeof(*dom));
+	struct batch_domain *dom = calloc(b->n ? b->n : 1, sizeof(*dom));
 	struct mc_err err = {0};
 	size_t n = 0, asked = 0;
 
 	if (!dom)
 		return;                  /* the questions ask for themselves */
 	for (size_t i = 0; i < b->n; i++)
-		if ((dom[n] = spf_identity_domain(&b->items[i].q)))
+		if ((dom[n].p = spf_identity_domain(&b->items[i].q, &dom[n].n)))
 			n++;
 	qsort(dom, n, sizeof(*dom), domain_cmp);
 	for (size_t i = 0; i < n && asked < BATCH_PREFETCH; i++)
 		if ((i == 0 || domain_cmp(&dom[i - 1], &dom[i]) != 0) &&
-		    spf_prefetch(b->dns[0], dom[i]) == 0)
+		    spf_prefetch(b->dns[0], dom[i].p, dom[i].n) == 0)
 			asked++;
 	free(dom);
 	if (asked)

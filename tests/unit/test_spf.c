@@ -547,24 +547,35 @@ static void test_identity_and_prefetch(void **state)
 	struct mc_err err = {0};
 	struct mc_dns *dns = dns_new(&o, &err);
 	struct mc_dns_cache *c = dns_cache_new(NULL);
+	size_t n;
 
 	(void)state;
-	assert_string_equal(spf_identity_domain(&q), "x.test");
+	assert_string_equal(spf_identity_domain(&q, &n), "x.test");
+	assert_int_equal(n, 6);
 	q.mailfrom = "nobody";
-	assert_string_equal(spf_identity_domain(&q), "nobody");
+	assert_string_equal(spf_identity_domain(&q, &n), "nobody");
+	assert_int_equal(n, 6);
+	q.mailfrom = "a@X.test.";           /* one trailing dot is not part */
+	assert_string_equal(spf_identity_domain(&q, &n), "X.test.");
+	assert_int_equal(n, 6);
 	q.mailfrom = "";
-	assert_string_equal(spf_identity_domain(&q), "h.test");
+	assert_string_equal(spf_identity_domain(&q, &n), "h.test");
+	assert_int_equal(n, 6);
+	q.helo = ".";                       /* the root stays itself */
+	assert_string_equal(spf_identity_domain(&q, &n), ".");
+	assert_int_equal(n, 1);
 	q.helo = "";
-	assert_null(spf_identity_domain(&q));
+	assert_null(spf_identity_domain(&q, &n));
+	assert_int_equal(n, 0);
 	assert_non_null(dns);
 	assert_non_null(c);
-	assert_int_equal(spf_prefetch(dns, "x.test"), -1);   /* no cache */
+	assert_int_equal(spf_prefetch(dns, "x.test", 6), -1);   /* no cache */
 	dns_set_cache(dns, c);
-	assert_int_equal(spf_prefetch(dns, NULL), -1);
-	assert_int_equal(spf_prefetch(dns, ""), -1);
-	assert_int_equal(spf_prefetch(dns, "a..b.test"), -1);
+	assert_int_equal(spf_prefetch(dns, NULL, 0), -1);
+	assert_int_equal(spf_prefetch(dns, "", 0), -1);
+	assert_int_equal(spf_prefetch(dns, "a..b.test", 9), -1);
 	assert_int_equal(dns_pending(dns), 0);
-	assert_int_equal(spf_prefetch(dns, "x.test."), 0);
+	assert_int_equal(spf_prefetch(dns, "x.test.", 6), 0);
 	assert_int_equal(dns_pending(dns), 1);
 	dns_cancel(dns);
 	assert_int_equal(dns_pending(dns), 0);
