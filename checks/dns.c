@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 
 #include "checks/dns.h"
@@ -40,6 +41,10 @@ struct mc_dns {
 	double waited;                /* seconds in dns_run()'s poll() */
 	struct mc_dns_cache *cache;   /* borrowed; may be NULL */
 	struct dns_req *wait_head, *wait_tail;
+	/* dns_prefetch()'s queries not yet answered, queued or on the wire:
+	 * a dns_query() for the same name and type waits on one of these
+	 * instead of asking again. */
+	struct dns_req *prefetching;
 	/* Answers from the cache, delivered by dns_run()/dns_process(). */
 	struct dns_req *ready_head, *ready_tail;
 	struct dns_socket socks[MC_DNS_MAX_SOCKETS];
@@ -51,9 +56,15 @@ struct dns_req {
 	struct mc_dns_result *res;
 	mc_dns_cb cb;
 	void *arg;
-	char *name;                   /* while queued */
+	char *name;                   /* while queued; a prefetch keeps it */
 	int type;
-	struct dns_req *next;         /* the wait queue */
+	int prefetch;                 /* dns_prefetch(): no callback, not
+				       * pending, fills the cache */
+	struct dns_req *next;         /* the wait or ready queue */
+	/* A prefetch: its place on dns->prefetching, and the queries
+	 * waiting for its answer (linked by next). */
+	struct dns_req *pf_next;
+	struct dns_req *followers;
 };
 
 static void sock_state(void *data, ares_socket_t fd, int readable,
@@ -273,9 +284,36 @@ fail:
 
 static void req_free(struct dns_req *req)
 {
+	while (req->followers) {      /* only when the channel goes */
+		struct dns_req *f = req->followers;
+
+		req->followers = f->next;
+		req_free(f);
+	}
 	dns_result_free(req->res);
 	free(req->name);
 	free(req);
+}
+
+/* Takes a prefetch off dns->prefetching. */
+static void pf_unlink(struct mc_dns *dns, struct dns_req *req)
+{
+	for (struct dns_req **pp = &dns->prefetching; *pp; pp = &(*pp)->pf_next)
+		if (*pp == req) {
+			*pp = req->pf_next;
+			break;
+		}
+}
+
+/* The unanswered prefetch of name and type, or NULL. A few at a time are
+ * in flight (an SPF record's lookups), so a list will do. */
+static struct dns_req *pf_find(struct mc_dns *dns, const char *name,
+			       int type)
+{
+	for (struct dns_req *r = dns->prefetching; r; r = r->pf_next)
+		if (r->type == type && strcasecmp(r->name, name) == 0)
+			return r;
+	return NULL;
 }
 
 void dns_free(struct mc_dns *dns)
@@ -303,6 +341,26 @@ void dns_free(struct mc_dns *dns)
 static void on_answer(void *arg, int status, int timeouts,
 		      unsigned char *abuf, int alen);
 
+/* A prefetch's answer, for each query that waited on it: its own copy of
+ * the same message, delivered from the ready queue like a cached answer
+ * (so that dns_cancel() still finds it). */
+static void deliver_followers(struct mc_dns *dns, struct dns_req *pf,
+			      int status, const unsigned char *abuf, int alen)
+{
+	while (pf->followers) {
+		struct dns_req *f = pf->followers;
+
+		pf->followers = f->next;
+		f->next = NULL;
+		dns_answer_convert(f->res, status, abuf, alen);
+		if (dns->ready_tail)
+			dns->ready_tail->next = f;
+		else
+			dns->ready_head = f;
+		dns->ready_tail = f;
+	}
+}
+
 /* Sends queued queries while there is room on the wire. A loop, not
  * recursion: c-ares may answer (fail) inside ares_query(). */
 static void launch_waiting(struct mc_dns *dns)
@@ -314,17 +372,22 @@ static void launch_waiting(struct mc_dns *dns)
 	       !dns->destroying) {
 		struct dns_req *req = dns->wait_head;
 		char *name = req->name;
+		/* read now: c-ares may answer, and req be freed, inside
+		 * ares_query(); a prefetch keeps its name (pf_find()) */
+		int keep = req->prefetch;
 
 		dns->wait_head = req->next;
 		if (!dns->wait_head)
 			dns->wait_tail = NULL;
 		req->next = NULL;
-		req->name = NULL;
+		if (!keep)
+			req->name = NULL;
 		dns->in_flight++;
 		dns->sent++;
 		ares_query(dns->channel, name, 1 /* C_IN */, req->type,
 			   on_answer, req);
-		free(name);
+		if (!keep)
+			free(name);
 	}
 	dns->holding = 0;
 }
@@ -336,7 +399,8 @@ static void on_answer(void *arg, int status, int timeouts,
 	struct mc_dns *dns = req->dns;
 
 	(void)timeouts;
-	dns->pending--;
+	if (!req->prefetch)
+		dns->pending--;
 	dns->in_flight--;
 	if (dns->destroying) {
 		req_free(req);
@@ -347,9 +411,15 @@ static void on_answer(void *arg, int status, int timeouts,
 	 * server. */
 	if (dns->cache && alen > 0)
 		(void)dns_cache_put(dns->cache, req->res, abuf, (size_t)alen);
-	req->cb(req->arg, req->res);
-	req->res = NULL;          /* the callback owns it */
-	req_free(req);
+	if (req->prefetch) {
+		pf_unlink(dns, req);
+		deliver_followers(dns, req, status, abuf, alen);
+		req_free(req);
+	} else {
+		req->cb(req->arg, req->res);
+		req->res = NULL;          /* the callback owns it */
+		req_free(req);
+	}
 	launch_waiting(dns);
 }
 
@@ -379,7 +449,7 @@ static void deliver_ready(struct mc_dns *dns)
 int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 	      mc_dns_cb cb, void *arg)
 {
-	struct dns_req *req = calloc(1, sizeof(*req));
+	struct dns_req *req = calloc(1, sizeof(*req)), *lead;
 	struct mc_dns_result *hit;
 
 	if (!req)
@@ -400,8 +470,7 @@ int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 		return 0;
 	}
 	req->res = dns_result_new(name, type);
-	req->name = strdup(name);
-	if (!req->res || !req->name) {
+	if (!req->res) {
 		req_free(req);
 		return -1;
 	}
@@ -409,9 +478,58 @@ int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 	req->cb = cb;
 	req->arg = arg;
 	req->type = (int)type;
+	if ((lead = pf_find(dns, name, (int)type))) {
+		/* asked already by dns_prefetch(): wait for that answer */
+		dns->pending++;
+		dns->started++;
+		req->next = lead->followers;
+		lead->followers = req;
+		return 0;
+	}
+	req->name = strdup(name);
+	if (!req->name) {
+		req_free(req);
+		return -1;
+	}
 	/* Counted first: c-ares may call back before returning. */
 	dns->pending++;
 	dns->started++;
+	if (dns->wait_tail)
+		dns->wait_tail->next = req;
+	else
+		dns->wait_head = req;
+	dns->wait_tail = req;
+	launch_waiting(dns);
+	return 0;
+}
+
+int dns_prefetch(struct mc_dns *dns, const char *name, enum mc_dns_type type)
+{
+	struct mc_dns_result *hit;
+	struct dns_req *req;
+
+	if (!dns->cache || dns->destroying)
+		return 0;
+	if ((hit = dns_cache_get(dns->cache, name, type))) {
+		dns_result_free(hit);
+		return 0;
+	}
+	if (pf_find(dns, name, (int)type))
+		return 0;
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return -1;
+	req->res = dns_result_new(name, type);
+	req->name = strdup(name);
+	if (!req->res || !req->name) {
+		req_free(req);
+		return -1;
+	}
+	req->dns = dns;
+	req->type = (int)type;
+	req->prefetch = 1;
+	req->pf_next = dns->prefetching;
+	dns->prefetching = req;
 	if (dns->wait_tail)
 		dns->wait_tail->next = req;
 	else
@@ -545,12 +663,19 @@ int dns_run(struct mc_dns *dns, double deadline, const int *stop,
 	return 0;
 }
 
-/* Ends every request of a detached list with ARES_ECANCELLED. */
+/* Ends every request of a detached list with ARES_ECANCELLED (a
+ * prefetch just goes). */
 static void cancel_list(struct mc_dns *dns, struct dns_req *req)
 {
 	while (req) {
 		struct dns_req *next = req->next;
 
+		if (req->prefetch) {
+			pf_unlink(dns, req);
+			req_free(req);
+			req = next;
+			continue;
+		}
 		dns->pending--;
 		dns_answer_convert(req->res, ARES_ECANCELLED, NULL, 0);
 		req->cb(req->arg, req->res);
@@ -563,14 +688,26 @@ static void cancel_list(struct mc_dns *dns, struct dns_req *req)
 void dns_cancel(struct mc_dns *dns)
 {
 	struct dns_req *queued = dns->wait_head, *ready = dns->ready_head;
+	struct dns_req *waiting = NULL;
 
 	/* Queued queries are cancelled too, and none is sent meanwhile. */
 	dns->wait_head = dns->wait_tail = NULL;
 	dns->ready_head = dns->ready_tail = NULL;
 	dns->holding = 1;
+	/* So are the queries waiting on a prefetch's answer, before the
+	 * prefetches themselves end. */
+	for (struct dns_req *pf = dns->prefetching; pf; pf = pf->pf_next)
+		while (pf->followers) {
+			struct dns_req *f = pf->followers;
+
+			pf->followers = f->next;
+			f->next = waiting;
+			waiting = f;
+		}
 	if (dns->in_flight)
 		ares_cancel(dns->channel);
 	cancel_list(dns, queued);
+	cancel_list(dns, waiting);
 	/* Cached answers not yet delivered end the same way: the contract
 	 * is that every pending query is cancelled. */
 	cancel_list(dns, ready);

@@ -103,6 +103,15 @@ void dns_free(struct mc_dns *dns);
 int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 	      mc_dns_cb cb, void *arg);
 
+/* Asks for name and type ahead of need, only to fill the channel's cache
+ * (without one it does nothing): there is no callback, and the query is
+ * not pending, so dns_run() does not wait for it. A dns_query() for the
+ * same name and type made before the answer comes waits for this one's
+ * answer instead of asking again (and counts as pending). Nothing is
+ * asked if the cache holds the answer or the same prefetch is under way.
+ * Returns 0, or -1 when out of memory. */
+int dns_prefetch(struct mc_dns *dns, const char *name, enum mc_dns_type type);
+
 /* Queries started and not yet delivered. */
 size_t dns_pending(const struct mc_dns *dns);
 

@@ -128,7 +128,7 @@ struct mc_spf_outcome *spf_check_host(struct mc_dns *dns,
 				      const struct mc_spf_opts *opts,
 				      struct mc_err *err)
 {
-	struct spf_eval ev = {0};
+	struct spf_eval ev = {.lookahead_left = SPF_LOOKAHEAD_MAX};
 	struct mc_spf_outcome *o = NULL;
 	const char *mailfrom = q->mailfrom ? q->mailfrom : "";
 	const char *helo = q->helo && *q->helo ? q->helo : NULL;

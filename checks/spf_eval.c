@@ -363,6 +363,97 @@ out:
 	return m;
 }
 
+/* The query a term's lookup starts with, if it is known before the terms
+ * ahead of it are evaluated: type and a new query name, or NULL. A
+ * domain-spec with a macro is not asked ahead: its name may say who is
+ * sending, and only the evaluation that reaches it should ask. */
+static char *ahead_query(const struct spf_eval *ev, enum mc_spf_mech mech,
+			 const char *spec, const char *d,
+			 enum mc_dns_type *type)
+{
+	const char *name = spec ? spec : d;
+	size_t n = strlen(name);
+
+	switch (mech) {
+	case MC_SPF_MECH_INCLUDE:
+		*type = MC_DNS_TXT;
+		break;
+	case MC_SPF_MECH_A:
+		*type = addr_type(ev);
+		break;
+	case MC_SPF_MECH_MX:
+		*type = MC_DNS_MX;
+		break;
+	case MC_SPF_MECH_EXISTS:
+		*type = MC_DNS_A;
+		break;
+	default:
+		return NULL;
+	}
+	/* the name as target_name() makes it and spf_lookup_many() asks */
+	if (spec) {
+		if (strchr(spec, '%'))
+			return NULL;
+		if (n > 1 && spec[n - 1] == '.')
+			n--;
+		if (n > MC_SPF_MAX_DOMAIN)
+			return NULL;
+	}
+	if (!spf_domain_queryable(name, n))
+		return NULL;
+	return dns_name_escape(name, n);
+}
+
+/* Asks ahead for the lookups of the record's terms after the first one
+ * that needs DNS, which the evaluation asks for itself at once. check_host()
+ * is sequential (§4.6: terms in order, the first match wins), so each
+ * lookup used to wait for the answers before it: "include:a include:b
+ * include:c" took four round trips where two will do. The answers go to
+ * the cache, and the evaluation still asks, counts and traces every
+ * lookup in order, waiting on the early query if it is still under way;
+ * results and limits do not change. Without a cache (--no-cache) nothing
+ * is asked ahead. A term that the evaluation never reaches has cost one
+ * query; at most the lookups the limit leaves are asked, and
+ * SPF_LOOKAHEAD_MAX per evaluation. Nothing past "all", which always
+ * matches. */
+static void lookahead(struct spf_eval *ev, const struct mc_spf_record *rec,
+		      const char *d)
+{
+	size_t budget = ev->out->dns_lookups < MC_SPF_MAX_DNS_LOOKUPS ?
+		MC_SPF_MAX_DNS_LOOKUPS - ev->out->dns_lookups : 0;
+	size_t seen = 0;
+	enum mc_dns_type type;
+
+	if (!dns_has_cache(ev->dns))
+		return;
+	for (size_t i = 0; i <= rec->n_terms; i++) {
+		const struct mc_spf_term *t = i < rec->n_terms ? &rec->terms[i] :
+					      NULL;
+		enum mc_spf_mech mech = t ? t->mech : MC_SPF_MECH_INCLUDE;
+		const char *spec = t ? t->domain : rec->redirect;
+		char *q;
+
+		if (t && t->mech == MC_SPF_MECH_ALL)
+			return;
+		if (!t && !rec->redirect)
+			return;
+		if (mech != MC_SPF_MECH_INCLUDE && mech != MC_SPF_MECH_A &&
+		    mech != MC_SPF_MECH_MX && mech != MC_SPF_MECH_PTR &&
+		    mech != MC_SPF_MECH_EXISTS)
+			continue;
+		if (++seen > budget || ev->lookahead_left <= 0)
+			return;
+		if (seen == 1)
+			continue;       /* asked for at once anyway */
+		q = ahead_query(ev, mech, spec, d, &type);
+		if (!q)
+			continue;
+		if (dns_prefetch(ev->dns, q, type) == 0)
+			ev->lookahead_left--;
+		free(q);
+	}
+}
+
 static int domain_ok(const char *d)
 {
 	size_t n = strlen(d);
@@ -393,6 +484,7 @@ enum mc_spf_result spf_eval_check_host(struct spf_eval *ev,
 		return ev->error;
 	if (m == SPF_NO_MATCH)
 		return MC_SPF_NONE;
+	lookahead(ev, rec, domain);
 	for (size_t i = 0; i < rec->n_terms; i++) {
 		const struct mc_spf_term *t = &rec->terms[i];
 

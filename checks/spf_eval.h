@@ -13,6 +13,10 @@
  * MC_SPF_MAX_TRACE (both powers of two). */
 #define SPF_TRACE_FIRST 16
 
+/* At most this many queries asked ahead per evaluation (see
+ * lookahead() in spf_eval.c): as many as the lookup limit lets one record
+ * ask. */
+#define SPF_LOOKAHEAD_MAX 10
 /* How one term or lookup came out. */
 enum spf_match {
 	SPF_NO_MATCH = 0,
@@ -35,6 +39,9 @@ struct spf_eval {
 	char **ptr_names;
 	size_t n_ptr_names;
 	char *exp_domain;              /* d of the record that failed */
+	/* Queries spf_eval_check_host() may still ask ahead of need
+	 * (SPF_LOOKAHEAD_MAX per evaluation). */
+	int lookahead_left;
 	int oom;
 };
 

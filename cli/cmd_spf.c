@@ -45,7 +45,8 @@ static void usage(FILE *out)
 		"                      in input order (--json: {\"results\": [...]})\n"
 		"  --no-cache          ask the DNS server every time (default: an answer is\n"
 		"                      reused for its TTL, at most %d s, within the\n"
-		"                      evaluation or the batch; failures are never reused)\n"
+		"                      evaluation or the batch; failures are never reused;\n"
+		"                      a record's later lookups are asked ahead at once)\n"
 		"\n"
 		"Exit codes: 0 pass; 1 neutral, none, softfail; 2 fail, permerror;\n"
 		"3 temperror (cannot tell) or bad usage. --batch: the worst of its results.\n",

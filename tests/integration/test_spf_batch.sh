@@ -69,6 +69,11 @@ cache.test. TXT "v=spf1 a:missing.cache.test include:inc.cache.test a:host.cache
 inc.cache.test. TXT "v=spf1 ip4:192.0.2.1 -all"
 host.cache.test. A 192.0.2.2
 twice.cache.test. TXT "v=spf1 a:host.cache.test a:host.cache.test include:inc.cache.test include:inc.cache.test -all"
+wide.cache.test. TXT "v=spf1 include:w1.cache.test include:w2.cache.test include:w3.cache.test -all"
+w1.cache.test. TXT "v=spf1 a:w1a.cache.test -all"
+w1a.cache.test. A 192.0.2.50
+w2.cache.test. TXT "v=spf1 ip4:192.0.2.2 -all"
+w3.cache.test. TXT "v=spf1 ip4:192.0.2.9 -all"
 ZONE
 printf '{"timeout_names": {}, "timeout_types": [], "names": []}\n' >"$TMP/rules.json"
 dns_nsd_start "$TMP/nsd" "$caddr" $((cport + 1)) "$TMP/root.zone"
@@ -128,6 +133,33 @@ mc --json --dns-server "$caddr:$cport" spf 192.0.2.9 a@twice.cache.test
 expect_rc 2
 cmp -s "$TMP/out" "$TMP/twice.nocache" || fail "the cache changed one question's answer"
 [ "$(asked)" -eq 3 ] || fail "one question with the cache: $(asked) queries, expected 3"
+
+# Lookahead: once wide.cache.test's record is read, the TXTs of its
+# second and third includes are asked at once, not each after the answers
+# before it (through a far resolver, 3 round trips instead of 5): w3's
+# TXT is sent before w1a's A, which --no-cache asks only after w1's answer
+# (strace shows the order sent; the front, answering in threads, may log
+# concurrent queries in any order). The same 5 queries reach the server,
+# and the answer, counts and trace are those of --no-cache.
+sent_order() { # the names of the queries sent, in order, from strace
+	grep 'sendto(' "$TMP/strace" |
+		sed -n 's/.*\\[0-9]\(w[a-z0-9]*\)\\5cache\\4test.*/\1/p' | tr '\n' ,
+}
+: >"$TMP/front.log"
+strace -f -e trace=sendto -o "$TMP/strace" "$MAILCANARY" --json \
+	--dns-server "$caddr:$cport" spf --no-cache 192.0.2.9 a@wide.cache.test \
+	>"$TMP/wide.nocache" 2>"$TMP/err" || fail "wide, --no-cache: $(cat "$TMP/err")"
+[ "$(sent_order)" = "wide,w1,w1a,w2,w3," ] || fail "wide, --no-cache: sent $(sent_order)"
+[ "$(wc -l <"$TMP/front.log")" -eq 5 ] || fail "wide, --no-cache: not 5 queries"
+: >"$TMP/front.log"
+strace -f -e trace=sendto -o "$TMP/strace" "$MAILCANARY" --json \
+	--dns-server "$caddr:$cport" spf 192.0.2.9 a@wide.cache.test \
+	>"$TMP/out" 2>"$TMP/err" || fail "wide: $(cat "$TMP/err")"
+cp "$TMP/out" "$TMP/wide.json"
+jcheck 'd["result"] == "pass" and d["dns_lookups"] == 4 and d["void_lookups"] == 0' "wide: result"
+cmp -s "$TMP/out" "$TMP/wide.nocache" || fail "lookahead changed the answer"
+[ "$(sent_order)" = "wide,w2,w3,w1,w1a," ] || fail "wide: not asked ahead: sent $(sent_order)"
+[ "$(wc -l <"$TMP/front.log")" -eq 5 ] || fail "wide: $(wc -l <"$TMP/front.log") queries, expected 5"
 
 # A batch first asks, all at once, for the TXT records its questions'
 # domains start with: one round trip for them all instead of one per

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "checks/dns.h"
+#include "checks/dns_cache.h"
 #include "dns_fake.h"
 #include "mc_time.h"
 
@@ -652,6 +653,97 @@ static void test_live_timeout_cancel(void **state)
 	fake_stop(f);
 }
 
+static int fake_seen(struct fake *f)
+{
+	int n;
+
+	pthread_mutex_lock(&f->lock);
+	n = f->seen;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+/* dns_prefetch(): asked once, not pending, fills the cache; a query for
+ * the same name and type made meanwhile waits for that answer instead of
+ * asking again; cancel and free end it cleanly (ASan watches the rest). */
+static void test_live_prefetch(void **state)
+{
+	struct fake *f = fake_start();
+	struct mc_dns *dns = fake_dns(f, 2000, 1);
+	struct mc_dns_cache *cache = dns_cache_new(NULL);
+	struct mc_err err = {0};
+	struct got g = {0};
+	int seen;
+
+	(void)state;
+	/* Without a cache there is nothing to fill: nothing is asked. */
+	assert_int_equal(dns_prefetch(dns, "ok1.test", MC_DNS_A), 0);
+	assert_int_equal(dns_sent_count(dns), 0);
+
+	dns_set_cache(dns, cache);
+	seen = fake_seen(f);
+	assert_int_equal(dns_prefetch(dns, "ok1.test", MC_DNS_A), 0);
+	assert_int_equal(dns_prefetch(dns, "OK1.test", MC_DNS_A), 0); /* the same */
+	assert_int_equal(dns_prefetch(dns, "ok1.test", MC_DNS_TXT), 0);
+	assert_int_equal(dns_sent_count(dns), 2);
+	assert_int_equal(dns_pending(dns), 0);
+	/* asked while the prefetch is on the wire: one query for both */
+	assert_int_equal(dns_query(dns, "ok1.test", MC_DNS_A, on_res, &g), 0);
+	assert_int_equal(dns_pending(dns), 1);
+	assert_int_equal(dns_run(dns, soon(), NULL, &err), 0);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.res[0]->status, MC_DNS_OK);
+	assert_int_equal(g.res[0]->rr[0].addr.a.s_addr, htonl(0xC0000201));
+	assert_int_equal(dns_sent_count(dns), 2);
+	got_free(&g);
+	memset(&g, 0, sizeof(g));
+
+	/* The answer is in the cache: neither asks again. */
+	assert_int_equal(dns_prefetch(dns, "ok1.test", MC_DNS_A), 0);
+	assert_int_equal(dns_query(dns, "ok1.test", MC_DNS_A, on_res, &g), 0);
+	assert_int_equal(dns_run(dns, soon(), NULL, &err), 0);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(dns_sent_count(dns), 2);
+	got_free(&g);
+	memset(&g, 0, sizeof(g));
+
+	/* A prefetch nobody waits for is not waited for: dns_run() returns
+	 * at once with the unanswered one still on the wire. */
+	assert_int_equal(dns_prefetch(dns, "drop1.test", MC_DNS_A), 0);
+	assert_int_equal(dns_pending(dns), 0);
+	assert_int_equal(dns_run(dns, soon(), NULL, &err), 0);
+
+	/* A query waiting on it is cancelled with everything else. */
+	assert_int_equal(dns_query(dns, "drop1.test", MC_DNS_A, on_res, &g), 0);
+	assert_int_equal(dns_pending(dns), 1);
+	dns_cancel(dns);
+	assert_int_equal(dns_pending(dns), 0);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.res[0]->status, MC_DNS_TIMEOUT);
+	assert_string_equal(g.res[0]->why, "cancelled");
+	got_free(&g);
+	memset(&g, 0, sizeof(g));
+
+	/* A timed-out prefetch gives its waiter the timeout, never "no
+	 * record". */
+	assert_int_equal(dns_prefetch(dns, "drop2.test", MC_DNS_TXT), 0);
+	assert_int_equal(dns_query(dns, "drop2.test", MC_DNS_TXT, on_res, &g), 0);
+	assert_int_equal(dns_run(dns, soon(), NULL, &err), 0);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.res[0]->status, MC_DNS_TIMEOUT);
+	got_free(&g);
+	memset(&g, 0, sizeof(g));
+
+	/* Freed with a prefetch and its waiter in flight: no callback. */
+	assert_int_equal(dns_prefetch(dns, "drop3.test", MC_DNS_A), 0);
+	assert_int_equal(dns_query(dns, "drop3.test", MC_DNS_A, on_res, &g), 0);
+	assert_true(fake_seen(f) > seen);
+	dns_free(dns);
+	assert_int_equal(g.calls, 0);
+	dns_cache_free(cache);
+	fake_stop(f);
+}
+
 /* The caller owns the poll() loop and adds its own descriptor. */
 static void test_live_caller_loop(void **state)
 {
@@ -726,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_live_concurrent),
 		cmocka_unit_test(test_live_many_queued),
 		cmocka_unit_test(test_live_timeout_cancel),
+		cmocka_unit_test(test_live_prefetch),
 		cmocka_unit_test(test_live_caller_loop),
 		cmocka_unit_test(test_live_bad_name),
 	};
