@@ -295,6 +295,18 @@ static void req_free(struct dns_req *req)
 	free(req);
 }
 
+/* Appends req to a queue (the wait or the ready one). */
+static void queue_push(struct dns_req **head, struct dns_req **tail,
+		       struct dns_req *req)
+{
+	req->next = NULL;
+	if (*tail)
+		(*tail)->next = req;
+	else
+		*head = req;
+	*tail = req;
+}
+
 /* Takes a prefetch off dns->prefetching. */
 static void pf_unlink(struct mc_dns *dns, struct dns_req *req)
 {
@@ -351,13 +363,8 @@ static void deliver_followers(struct mc_dns *dns, struct dns_req *pf,
 		struct dns_req *f = pf->followers;
 
 		pf->followers = f->next;
-		f->next = NULL;
 		dns_answer_convert(f->res, status, abuf, alen);
-		if (dns->ready_tail)
-			dns->ready_tail->next = f;
-		else
-			dns->ready_head = f;
-		dns->ready_tail = f;
+		queue_push(&dns->ready_head, &dns->ready_tail, f);
 	}
 }
 
@@ -462,11 +469,7 @@ int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 		dns->pending++;
 		dns->started++;
 		dns->hits++;
-		if (dns->ready_tail)
-			dns->ready_tail->next = req;
-		else
-			dns->ready_head = req;
-		dns->ready_tail = req;
+		queue_push(&dns->ready_head, &dns->ready_tail, req);
 		return 0;
 	}
 	req->res = dns_result_new(name, type);
@@ -494,11 +497,7 @@ int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 	/* Counted first: c-ares may call back before returning. */
 	dns->pending++;
 	dns->started++;
-	if (dns->wait_tail)
-		dns->wait_tail->next = req;
-	else
-		dns->wait_head = req;
-	dns->wait_tail = req;
+	queue_push(&dns->wait_head, &dns->wait_tail, req);
 	launch_waiting(dns);
 	return 0;
 }
@@ -530,11 +529,7 @@ int dns_prefetch(struct mc_dns *dns, const char *name, enum mc_dns_type type)
 	req->prefetch = 1;
 	req->pf_next = dns->prefetching;
 	dns->prefetching = req;
-	if (dns->wait_tail)
-		dns->wait_tail->next = req;
-	else
-		dns->wait_head = req;
-	dns->wait_tail = req;
+	queue_push(&dns->wait_head, &dns->wait_tail, req);
 	launch_waiting(dns);
 	return 0;
 }

@@ -611,6 +611,19 @@ static void test_live_many_queued(void **state)
 	fake_stop(f);
 }
 
+/* dns_cancel() with the one query of g pending: its callback has run
+ * with TIMEOUT "cancelled"; g is emptied for the next use. */
+static void cancel_one(struct mc_dns *dns, struct got *g)
+{
+	dns_cancel(dns);
+	assert_int_equal(dns_pending(dns), 0);
+	assert_int_equal(g->calls, 1);
+	assert_int_equal(g->res[0]->status, MC_DNS_TIMEOUT);
+	assert_string_equal(g->res[0]->why, "cancelled");
+	got_free(g);
+	memset(g, 0, sizeof(*g));
+}
+
 static void test_live_timeout_cancel(void **state)
 {
 	struct fake *f = fake_start();
@@ -638,15 +651,9 @@ static void test_live_timeout_cancel(void **state)
 	stop = 1;
 	assert_int_equal(dns_run(dns, 0, &stop, &err), 0);
 	assert_int_equal(dns_pending(dns), 1);
-	dns_cancel(dns);
-	assert_int_equal(dns_pending(dns), 0);
-	assert_int_equal(g.calls, 1);
-	assert_int_equal(g.res[0]->status, MC_DNS_TIMEOUT);
-	assert_string_equal(g.res[0]->why, "cancelled");
-	got_free(&g);
+	cancel_one(dns, &g);
 
 	/* dns_free with a query pending: its callback is not called. */
-	memset(&g, 0, sizeof(g));
 	assert_int_equal(dns_query(dns, "drop.test", MC_DNS_A, on_res, &g), 0);
 	dns_free(dns);
 	assert_int_equal(g.calls, 0);
@@ -661,6 +668,22 @@ static int fake_seen(struct fake *f)
 	n = f->seen;
 	pthread_mutex_unlock(&f->lock);
 	return n;
+}
+
+/* Asks name/type, waits for the one answer and returns its status. */
+static enum mc_dns_status ask_one(struct mc_dns *dns, const char *name,
+				  enum mc_dns_type type)
+{
+	struct mc_err err = {0};
+	struct got g = {0};
+	enum mc_dns_status st;
+
+	assert_int_equal(dns_query(dns, name, type, on_res, &g), 0);
+	assert_int_equal(dns_run(dns, soon(), NULL, &err), 0);
+	assert_int_equal(g.calls, 1);
+	st = g.res[0]->status;
+	got_free(&g);
+	return st;
 }
 
 /* dns_prefetch(): asked once, not pending, fills the cache; a query for
@@ -700,12 +723,8 @@ static void test_live_prefetch(void **state)
 
 	/* The answer is in the cache: neither asks again. */
 	assert_int_equal(dns_prefetch(dns, "ok1.test", MC_DNS_A), 0);
-	assert_int_equal(dns_query(dns, "ok1.test", MC_DNS_A, on_res, &g), 0);
-	assert_int_equal(dns_run(dns, soon(), NULL, &err), 0);
-	assert_int_equal(g.calls, 1);
+	assert_int_equal(ask_one(dns, "ok1.test", MC_DNS_A), MC_DNS_OK);
 	assert_int_equal(dns_sent_count(dns), 2);
-	got_free(&g);
-	memset(&g, 0, sizeof(g));
 
 	/* A prefetch nobody waits for is not waited for: dns_run() returns
 	 * at once with the unanswered one still on the wire. */
@@ -716,23 +735,12 @@ static void test_live_prefetch(void **state)
 	/* A query waiting on it is cancelled with everything else. */
 	assert_int_equal(dns_query(dns, "drop1.test", MC_DNS_A, on_res, &g), 0);
 	assert_int_equal(dns_pending(dns), 1);
-	dns_cancel(dns);
-	assert_int_equal(dns_pending(dns), 0);
-	assert_int_equal(g.calls, 1);
-	assert_int_equal(g.res[0]->status, MC_DNS_TIMEOUT);
-	assert_string_equal(g.res[0]->why, "cancelled");
-	got_free(&g);
-	memset(&g, 0, sizeof(g));
+	cancel_one(dns, &g);
 
 	/* A timed-out prefetch gives its waiter the timeout, never "no
 	 * record". */
 	assert_int_equal(dns_prefetch(dns, "drop2.test", MC_DNS_TXT), 0);
-	assert_int_equal(dns_query(dns, "drop2.test", MC_DNS_TXT, on_res, &g), 0);
-	assert_int_equal(dns_run(dns, soon(), NULL, &err), 0);
-	assert_int_equal(g.calls, 1);
-	assert_int_equal(g.res[0]->status, MC_DNS_TIMEOUT);
-	got_free(&g);
-	memset(&g, 0, sizeof(g));
+	assert_int_equal(ask_one(dns, "drop2.test", MC_DNS_TXT), MC_DNS_TIMEOUT);
 
 	/* Freed with a prefetch and its waiter in flight: no callback. */
 	assert_int_equal(dns_prefetch(dns, "drop3.test", MC_DNS_A), 0);
