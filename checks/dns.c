@@ -504,16 +504,11 @@ int dns_query(struct mc_dns *dns, const char *name, enum mc_dns_type type,
 
 int dns_prefetch(struct mc_dns *dns, const char *name, enum mc_dns_type type)
 {
-	struct mc_dns_result *hit;
 	struct dns_req *req;
 
-	if (!dns->cache || dns->destroying)
-		return 0;
-	if ((hit = dns_cache_get(dns->cache, name, type))) {
-		dns_result_free(hit);
-		return 0;
-	}
-	if (pf_find(dns, name, (int)type))
+	if (!dns->cache || dns->destroying ||
+	    dns_cache_has(dns->cache, name, type) ||
+	    pf_find(dns, name, (int)type))
 		return 0;
 	req = calloc(1, sizeof(*req));
 	if (!req)

@@ -450,6 +450,19 @@ struct mc_dns_result *dns_cache_get(struct mc_dns_cache *c, const char *name,
 	return copy;
 }
 
+int dns_cache_has(struct mc_dns_cache *c, const char *name,
+		  enum mc_dns_type type)
+{
+	struct entry *e;
+	int live;
+
+	pthread_mutex_lock(&c->lock);
+	e = *find_slot(c, name, (int)type, key_hash(name, (int)type));
+	live = e && e->expires > c->now(c->now_arg);
+	pthread_mutex_unlock(&c->lock);
+	return live;
+}
+
 int dns_cache_put(struct mc_dns_cache *c, const struct mc_dns_result *res,
 		  const unsigned char *abuf, size_t alen)
 {

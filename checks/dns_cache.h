@@ -43,6 +43,12 @@ void dns_cache_free(struct mc_dns_cache *cache);
 struct mc_dns_result *dns_cache_get(struct mc_dns_cache *cache,
 				    const char *name, enum mc_dns_type type);
 
+/* 1 if a live answer for (name, type) is kept, else 0: what
+ * dns_cache_get() would find, without the copy, and not counted in the
+ * hits and misses. (dns_prefetch() asks it for every name it might send.) */
+int dns_cache_has(struct mc_dns_cache *cache, const char *name,
+		  enum mc_dns_type type);
+
 /* Keeps a copy of res (the conversion of the raw answer abuf/alen, which
  * may be NULL/0) under (res->name, res->type) for the TTL that
  * dns_cache_ttl() gives. Returns 1 when stored, 0 when the answer may not

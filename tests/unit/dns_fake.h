@@ -297,6 +297,17 @@ static struct fake *fake_start(void)
 	return f;
 }
 
+/* Queries the server has received so far. */
+static int fake_seen(struct fake *f)
+{
+	int n;
+
+	pthread_mutex_lock(&f->lock);
+	n = f->seen;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
 static void fake_stop(struct fake *f)
 {
 	assert_int_equal(write(f->stop_pipe[1], "x", 1), 1);

@@ -660,16 +660,6 @@ static void test_live_timeout_cancel(void **state)
 	fake_stop(f);
 }
 
-static int fake_seen(struct fake *f)
-{
-	int n;
-
-	pthread_mutex_lock(&f->lock);
-	n = f->seen;
-	pthread_mutex_unlock(&f->lock);
-	return n;
-}
-
 /* Asks name/type, waits for the one answer and returns its status. */
 static enum mc_dns_status ask_one(struct mc_dns *dns, const char *name,
 				  enum mc_dns_type type)

@@ -305,7 +305,11 @@ static void test_cache_hit(void **state)
 	r = conv("Example.COM", MC_DNS_TXT, ARES_SUCCESS, p);
 	assert_int_equal(r->status, MC_DNS_OK);
 	assert_null(dns_cache_get(c, "example.com", MC_DNS_TXT));
+	assert_int_equal(dns_cache_has(c, "example.com", MC_DNS_TXT), 0);
 	assert_int_equal(dns_cache_put(c, r, p->b, p->n), 1);
+	/* dns_cache_has(): the same answer, no copy, not counted below */
+	assert_int_equal(dns_cache_has(c, "EXAMPLE.com", MC_DNS_TXT), 1);
+	assert_int_equal(dns_cache_has(c, "example.com", MC_DNS_A), 0);
 
 	/* Any case; the copy carries the name as asked. */
 	h = dns_cache_get(c, "EXAMPLE.com", MC_DNS_TXT);
@@ -340,10 +344,12 @@ static void test_cache_hit(void **state)
 
 	/* Alive until the TTL ends. */
 	fake_now_value += 299;
+	assert_int_equal(dns_cache_has(c, "example.com", MC_DNS_TXT), 1);
 	h = dns_cache_get(c, "example.com", MC_DNS_TXT);
 	assert_non_null(h);
 	dns_result_free(h);
 	fake_now_value += 1;
+	assert_int_equal(dns_cache_has(c, "example.com", MC_DNS_TXT), 0);
 	assert_null(dns_cache_get(c, "example.com", MC_DNS_TXT));
 	dns_cache_stats(c, &st);
 	assert_int_equal(st.hits, 2);
@@ -677,16 +683,6 @@ static void on_got(void *arg, struct mc_dns_result *res)
 	dns_result_free(res);
 }
 
-static int seen(struct fake *f)
-{
-	int n;
-
-	pthread_mutex_lock(&f->lock);
-	n = f->seen;
-	pthread_mutex_unlock(&f->lock);
-	return n;
-}
-
 static void test_channel_hits(void **state)
 {
 	struct fake *f = fake_start();
@@ -702,7 +698,7 @@ static void test_channel_hits(void **state)
 	assert_int_equal(dns_run(dns, 0, NULL, &err), 0);
 	assert_int_equal(g1.calls, 1);
 	assert_int_equal(g1.status, MC_DNS_OK);
-	assert_int_equal(seen(f), 1);
+	assert_int_equal(fake_seen(f), 1);
 
 	/* The same question, in another case: no traffic, and the callback
 	 * waits for dns_run(). */
@@ -715,7 +711,7 @@ static void test_channel_hits(void **state)
 	assert_int_equal(g2.status, MC_DNS_OK);
 	assert_int_equal(g2.n_rr, 1);
 	assert_int_equal(dns_pending(dns), 0);
-	assert_int_equal(seen(f), 1);
+	assert_int_equal(fake_seen(f), 1);
 	assert_int_equal(dns_query_count(dns), 2);
 	assert_int_equal(dns_sent_count(dns), 1);
 	assert_int_equal(dns_cache_hit_count(dns), 1);
@@ -729,7 +725,7 @@ static void test_channel_hits(void **state)
 		assert_int_equal(dns_run(dns, 0, NULL, &err), 0);
 		assert_int_equal(g3.calls, 2);
 	}
-	assert_int_equal(seen(f), 5);
+	assert_int_equal(fake_seen(f), 5);
 	assert_int_equal(dns_sent_count(dns), 5);
 
 	/* A timeout is not kept either. */
@@ -743,14 +739,14 @@ static void test_channel_hits(void **state)
 	{
 		struct mc_dns *dns2 = fake_dns(f, 2000, 1);
 		struct got g4 = {0};
-		int before = seen(f);
+		int before = fake_seen(f);
 
 		dns_set_cache(dns2, c);
 		dns_query(dns2, "ok.example", MC_DNS_A, on_got, &g4);
 		assert_int_equal(dns_run(dns2, 0, NULL, &err), 0);
 		assert_int_equal(g4.calls, 1);
 		assert_int_equal(g4.status, MC_DNS_OK);
-		assert_int_equal(seen(f), before);
+		assert_int_equal(fake_seen(f), before);
 		assert_int_equal(dns_sent_count(dns2), 0);
 		dns_free(dns2);
 	}
@@ -824,7 +820,7 @@ static void test_channel_caller_loop(void **state)
 	}
 	assert_int_equal(g.calls, 3);
 	assert_int_equal(dns_timeout_ms(dns, 1000), -1);
-	assert_int_equal(seen(f), 1);
+	assert_int_equal(fake_seen(f), 1);
 	dns_free(dns);
 	dns_cache_free(c);
 	fake_stop(f);
@@ -862,7 +858,7 @@ static void test_channel_chain(void **state)
 	dns_query(dns, "ok.example", MC_DNS_A, on_chain, &ch);
 	assert_int_equal(dns_run(dns, 0, &ch.done, &err), 0);
 	assert_int_equal(ch.calls, 50);
-	assert_int_equal(seen(f), 1);
+	assert_int_equal(fake_seen(f), 1);
 	assert_int_equal(dns_cache_hit_count(dns), 49);
 	dns_free(dns);
 	dns_cache_free(c);
